@@ -1,0 +1,52 @@
+"""Shared test fixtures: where ../shared lives and how to unpack a Vizzly CLI fixture project."""
+
+from __future__ import annotations
+
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DIR = REPO_ROOT.parent / "shared"
+FIXTURES_DIR = SHARED_DIR / "fixtures" / "vizzly-0.29.6"
+HTTP_DIR = FIXTURES_DIR / "http"
+
+SCENARIOS = (
+    "scenario-a-first-run",
+    "scenario-b-second-run",
+    "scenario-c1-accept-reject",
+    "scenario-d2-oauth-download-hotspots-regions",
+    "scenario-e2-tdd-run-second",
+)
+
+
+def unpack_scenario(scenario: str, dest: Path) -> Path:
+    """Unpack one fixture tarball into `dest`; return the project folder (holding `.vizzly/`).
+
+    The tarballs are read-only in CI (shared/ has no write bits), so we copy out, and make
+    the unpacked files writable as a user's own project would be.
+    """
+    archive = FIXTURES_DIR / f"{scenario}.tar.gz"
+    if not archive.exists():
+        pytest.skip(f"fixture {archive} is not present")
+    with tarfile.open(archive) as tar:
+        tar.extractall(dest, filter="data")
+    for path in dest.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    return dest / "project"
+
+
+@pytest.fixture
+def scenario_project(tmp_path: Path):
+    """Factory: scenario_project("scenario-b-second-run") -> Path of an unpacked project."""
+
+    def make(scenario: str) -> Path:
+        target = tmp_path / scenario
+        if target.exists():
+            shutil.rmtree(target)
+        target.mkdir(parents=True)
+        return unpack_scenario(scenario, target)
+
+    return make

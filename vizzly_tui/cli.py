@@ -1,0 +1,331 @@
+"""The `vizzly-tui` command: wires the layers, holds no logic of its own.
+
+Exit codes (architecture.md): 0 ok, 1 differences found (compare/run), 2 usage or project
+not found, 3 database problem, 4 server problem. Tracebacks only with --debug.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from vizzly_tui import __version__, formatting
+from vizzly_tui.errors import EXIT_DATABASE, EXIT_USAGE, VizzlyError
+from vizzly_tui.project import Project, ProjectNotFound, find_project
+
+
+class VizzlyGroup(click.Group):
+    """Turns our errors into one-line messages and stable exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            debug = bool(ctx.obj and ctx.obj.get("debug"))
+            if debug:
+                raise
+            code, message = _describe(exc)
+            click.echo(f"error: {message}", err=True)
+            ctx.exit(code)
+
+
+def _describe(exc: Exception) -> tuple[int, str]:
+    import sqlite3
+
+    import peewee
+
+    from vizzly_tui.config import ConfigError
+
+    if isinstance(exc, VizzlyError):
+        return exc.exit_code, str(exc)
+    if isinstance(exc, ProjectNotFound | ConfigError):
+        return EXIT_USAGE, str(exc)
+    if isinstance(exc, sqlite3.DatabaseError | peewee.DatabaseError):
+        return EXIT_DATABASE, f"database problem: {exc}"
+    return 1, f"internal error: {exc!r} (run with --debug for the traceback)"
+
+
+def _project(ctx: click.Context) -> Project:
+    return find_project(ctx.obj.get("project"))
+
+
+def _emit(data: Any, as_json: bool, text: Callable[[], str]) -> None:
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+    else:
+        click.echo(text())
+
+
+@click.group(cls=VizzlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="vizzly-tui")
+@click.option(
+    "--project",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Project folder (the one holding .vizzly/). Default: the first folder holding "
+    ".vizzly/ from here upwards, as the Vizzly SDKs look for it.",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.pass_context
+def main(ctx: click.Context, project: Path | None, debug: bool) -> None:
+    """Visual-regression review in the terminal, compatible with the Vizzly SDKs.
+
+    A project's state lives in .vizzly/ (the Vizzly CLI's layout). The first command run in a
+    project that has the Vizzly CLI's JSON state imports it into .vizzly/state.db.
+
+    Exit codes: 0 ok, 1 differences found, 2 usage error or no project, 3 database problem,
+    4 server problem.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["project"] = project
+    ctx.obj["debug"] = debug
+
+
+# --- review state -------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Show the current build: summary counts and one line per comparison.
+
+    The current build is the newest local run (serve session, run command, or the import of
+    the Vizzly CLI's JSON files). Comparisons are listed failed first, largest change first.
+    """
+    from vizzly_tui.store import queries
+    from vizzly_tui.store.store import open_store
+
+    with open_store(_project(ctx), write=False) as store:
+        for notice in store.notices:
+            click.echo(f"note: {notice}", err=True)
+        build = queries.current_build() if store.exists else None
+        rows = queries.list_comparisons(build.id, limit=None) if build else []
+        data = {
+            "build": queries.build_record(build) if build else None,
+            "summary": queries.summary(build.id if build else None),
+            "comparisons": [queries.comparison_record(c) for c in rows],
+        }
+    _emit(data, as_json, lambda: formatting.status_text(data))
+
+
+def _review_command(
+    ctx: click.Context, as_json: bool, action: Callable[..., Any], *args: Any, **kwargs: Any
+) -> None:
+    from vizzly_tui.store.store import open_store
+
+    with open_store(_project(ctx), write=True) as store:
+        result = action(store, *args, **kwargs)
+    _emit(result.to_json(), as_json, lambda: formatting.action_text(result))
+
+
+@main.command()
+@click.argument("keys", nargs=-1, metavar="[ID|NAME|SIGNATURE]...")
+@click.option("--all", "all_", is_flag=True, help="Accept every failed and new comparison.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_context
+def accept(ctx: click.Context, keys: tuple[str, ...], all_: bool, as_json: bool) -> None:
+    """Make the current screenshots the new baselines.
+
+    Name comparisons by id, signature or name (a name accepts all its variants), or use --all
+    for every failed and new one. The previous baseline is kept: `vizzly-tui undo` restores it.
+    """
+    from vizzly_tui import review
+
+    if all_ and keys:
+        raise click.UsageError("give comparisons or --all, not both")
+    progress = formatting.progress_printer() if all_ and not as_json else None
+    _review_command(ctx, as_json, review.accept, keys, all_=all_, progress=progress)
+
+
+@main.command()
+@click.argument("keys", nargs=-1, required=True, metavar="ID|NAME|SIGNATURE...")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_context
+def reject(ctx: click.Context, keys: tuple[str, ...], as_json: bool) -> None:
+    """Keep the baselines: mark the comparisons rejected. No image changes."""
+    from vizzly_tui import review
+
+    _review_command(ctx, as_json, review.reject, keys)
+
+
+@main.command()
+@click.argument("keys", nargs=-1, required=True, metavar="ID|NAME|SIGNATURE...")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_context
+def delete(ctx: click.Context, keys: tuple[str, ...], as_json: bool) -> None:
+    """Remove comparisons with their images and baselines (undo brings them back)."""
+    from vizzly_tui import review
+
+    _review_command(ctx, as_json, review.delete, keys)
+
+
+@main.command()
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_context
+def reset(ctx: click.Context, yes: bool, as_json: bool) -> None:
+    """Delete every baseline and the current build's comparisons.
+
+    The images are kept in .vizzly/objects/, so `vizzly-tui undo` can restore everything.
+    Without a terminal to ask in, --yes is required.
+    """
+    from vizzly_tui import review
+
+    if not yes:
+        if not sys.stdin.isatty():
+            raise click.UsageError("reset deletes every baseline; pass --yes to confirm")
+        click.confirm("Delete all baselines and the current comparisons?", abort=True)
+    progress = None if as_json else formatting.progress_printer()
+    _review_command(ctx, as_json, review.reset, progress=progress)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_context
+def undo(ctx: click.Context, as_json: bool) -> None:
+    """Reverse the last accept, reject, delete or reset (restoring the baseline images)."""
+    from vizzly_tui import review
+
+    _review_command(ctx, as_json, review.undo)
+
+
+@main.command("log")
+@click.option("-n", "--limit", default=20, show_default=True, help="How many decisions.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_context
+def log_command(ctx: click.Context, limit: int, as_json: bool) -> None:
+    """Show the newest review decisions: who did what, when."""
+    from vizzly_tui import review
+    from vizzly_tui.store.store import open_store
+
+    with open_store(_project(ctx), write=False) as store:
+        rows = review.history(limit) if store.exists else []
+    _emit(rows, as_json, lambda: formatting.history_text(rows))
+
+
+# --- database -----------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Inspect or migrate .vizzly/state.db."""
+
+
+@db.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_context
+def db_status(ctx: click.Context, as_json: bool) -> None:
+    """Schema version, applied and pending migrations, and what the legacy import did."""
+    from vizzly_tui.store import dbinfo
+
+    data = dbinfo.describe(_project(ctx.find_root()))
+    _emit(data, as_json, lambda: formatting.db_status_text(data))
+
+
+@db.command("migrate")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_context
+def db_migrate(ctx: click.Context, as_json: bool) -> None:
+    """Apply pending migrations (every command also does this when needed)."""
+    from vizzly_tui.store.bootstrap import ensure_schema
+
+    report = ensure_schema(_project(ctx.find_root()))
+    data = {"applied": report.applied, "recovered": report.recovered}
+    _emit(data, as_json, lambda: formatting.migrate_text(data))
+
+
+# --- configuration and one-off comparison -------------------------------------------------
+
+
+@main.command()
+@click.option("--threshold", type=float, help="CIEDE2000 threshold to try (0 = exact).")
+@click.option("--min-cluster-size", type=int, help="Smallest cluster that counts.")
+@click.option("--port", type=int, help="Server port.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_context
+def config(ctx: click.Context, as_json: bool, **flags: Any) -> None:
+    """Show each setting, its value and where it came from.
+
+    Precedence: flags, VIZZLY_* environment variables, vizzly.toml, [tool.vizzly] in
+    pyproject.toml, the Vizzly CLI's vizzly.config.js (read with Node.js when it is on PATH),
+    defaults.
+    """
+    from vizzly_tui.config import format_config, load_config
+
+    root = _optional_project_root(ctx)
+    cfg = load_config(root, flags=flags)
+    _emit(cfg.to_dict(), as_json, lambda: format_config(cfg))
+
+
+def _optional_project_root(ctx: click.Context) -> Path | None:
+    try:
+        return _project(ctx).root
+    except ProjectNotFound:
+        if ctx.obj.get("project") is not None:
+            raise
+        return Path.cwd()
+
+
+@main.command()
+@click.argument("baseline", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("current", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--threshold",
+    type=click.FloatRange(min=0),
+    default=2.0,
+    show_default=True,
+    help="CIEDE2000 colour difference that counts as a change (0 = exact).",
+)
+@click.option(
+    "--min-cluster-size",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Changed areas smaller than this many pixels are noise.",
+)
+@click.option(
+    "--diff",
+    "diff_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a diff image here.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (camelCase).")
+def compare(
+    baseline: Path,
+    current: Path,
+    threshold: float,
+    min_cluster_size: int,
+    diff_path: Path | None,
+    as_json: bool,
+) -> None:
+    """Compare two PNG files. Exit 0 when they match, 1 when they differ, 2 on error."""
+    from vizzly_tui.engine import EngineError, compare_files
+    from vizzly_tui.engine.report import format_result
+
+    for path in (baseline, current):
+        if not path.is_file():
+            raise click.UsageError(f"{path}: no such file")
+    try:
+        result = compare_files(
+            baseline,
+            current,
+            threshold=threshold,
+            min_cluster_size=min_cluster_size,
+            diff_path=diff_path,
+        )
+    except EngineError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    _emit(result.to_vizzly_dict(), as_json, lambda: format_result(result))
+    sys.exit(1 if result.is_different else 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

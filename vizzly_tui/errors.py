@@ -1,0 +1,55 @@
+"""Errors users meet, each with the stable exit code of architecture.md ("Errors users see")."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_DIFFERENCES = 1
+EXIT_USAGE = 2
+EXIT_DATABASE = 3
+EXIT_SERVER = 4
+
+
+class VizzlyError(Exception):
+    """An error with a message for the user and an exit code for scripts."""
+
+    exit_code = EXIT_USAGE
+
+
+class UsageError(VizzlyError):
+    exit_code = EXIT_USAGE
+
+
+class StoreError(VizzlyError):
+    """Something is wrong with `.vizzly/state.db` or where it lives."""
+
+    exit_code = EXIT_DATABASE
+
+
+class NotADatabase(StoreError):
+    """state.db is not an SQLite file (or is damaged beyond opening)."""
+
+
+class CorruptDatabase(StoreError):
+    """state.db is SQLite but fails its integrity check."""
+
+
+class ForeignDatabase(StoreError):
+    """state.db belongs to another application."""
+
+
+class NewerDatabase(StoreError):
+    """state.db was migrated by a newer vizzly-tui."""
+
+
+class ReadOnlyStore(StoreError):
+    """A write was needed but the project or its database cannot be written."""
+
+
+class NotFound(VizzlyError):
+    """A comparison, build or baseline the user named does not exist."""
+
+    exit_code = EXIT_USAGE
+
+
+class ServerError(VizzlyError):
+    exit_code = EXIT_SERVER

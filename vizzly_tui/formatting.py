@@ -1,0 +1,137 @@
+"""Plain-text output of the commands (their --json output is the data itself)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import click
+
+from vizzly_tui.review import ActionResult
+
+
+def _when(ms: int | None) -> str:
+    if not ms:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _percent(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value:.2f}%" if value >= 0.01 or value == 0 else "<0.01%"
+
+
+def status_text(data: dict[str, Any]) -> str:
+    build = data["build"]
+    if build is None:
+        return "No builds yet. Send screenshots with `vizzly-tui serve` or `vizzly-tui run`."
+    s = data["summary"]
+    lines = [
+        f"Build {build['id']} ({build['kind']}, {build['status']}), "
+        f"started {_when(build['startedAt'])}",
+        f"  {s['total']} comparisons: {s['passed']} passed, {s['failed']} failed, "
+        f"{s['new']} new, {s['rejected']} rejected, {s['errors']} errors",
+    ]
+    rows = data["comparisons"]
+    if rows:
+        width = max(len(r["name"]) for r in rows)
+        lines.append("")
+        for r in rows:
+            detail = r.get("reason") or ""
+            if r.get("error"):
+                detail = r["error"]
+            lines.append(
+                f"  {r['status']:<9} {_percent(r.get('diffPercentage')):>8}  "
+                f"{r['name']:<{width}}  {r['signature']}  [{r['id']}]"
+                + (f"  {detail}" if detail and r["status"] != "passed" else "")
+            )
+    return "\n".join(lines)
+
+
+_VERBS = {
+    "accept": "Accepted",
+    "reject": "Rejected",
+    "delete": "Deleted",
+    "reset": "Reset",
+    "undo": "Undid",
+}
+
+
+def action_text(result: ActionResult) -> str:
+    verb = _VERBS.get(result.action, result.action)
+    if not result.items:
+        return f"{verb} nothing: no comparison matched."
+    lines = [f"{verb} {result.count} item(s):"]
+    for item in result.items:
+        what = item.get("name") or item.get("id") or "settings"
+        change = ""
+        if item.get("statusBefore") or item.get("statusAfter"):
+            change = (
+                f"  {item.get('statusBefore') or '-'} -> {item.get('statusAfter') or 'removed'}"
+            )
+        undid = f"  (undid {item['undid']})" if item.get("undid") else ""
+        lines.append(f"  {what}  {item.get('signature') or ''}{change}{undid}")
+    if result.action != "undo":
+        lines.append("Run `vizzly-tui undo` to reverse this.")
+    return "\n".join(lines)
+
+
+def history_text(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "No decisions yet."
+    lines = []
+    for r in rows:
+        flags = " (undone)" if r["undone"] else ""
+        if r["state"] != "done":
+            flags += f" [{r['state']}]"
+        lines.append(
+            f"{_when(r['createdAt'])}  {r['action']:<7} by {r['actor']:<4}  "
+            f"{r.get('name') or '-'}  {r.get('statusBefore') or '-'} -> "
+            f"{r.get('statusAfter') or '-'}{flags}"
+        )
+    return "\n".join(lines)
+
+
+def db_status_text(data: dict[str, Any]) -> str:
+    lines = [f"database: {data['path']}"]
+    if not data["exists"]:
+        lines.append("  not created yet (the first command in this project creates it)")
+    lines.append(f"schema version: {data['schemaVersion']}")
+    lines.append(f"applied migrations: {', '.join(data['applied']) or 'none'}")
+    lines.append(f"pending migrations: {', '.join(data['pending']) or 'none'}")
+    imported = data["legacyImport"]["imported"]
+    skipped = data["legacyImport"]["skipped"]
+    if imported or skipped:
+        lines.append("legacy import:")
+        for source, count in imported.items():
+            lines.append(f"  imported {count} from {source}")
+        for item in skipped:
+            what = f" {item['item']}" if item.get("item") else ""
+            lines.append(f"  skipped {item['source']}{what}: {item['detail']}")
+    else:
+        lines.append("legacy import: nothing imported")
+    return "\n".join(lines)
+
+
+def migrate_text(data: dict[str, Any]) -> str:
+    lines = [f"applied: {', '.join(data['applied'])}" if data["applied"] else "up to date"]
+    lines += [f"recovered: {line}" for line in data["recovered"]]
+    return "\n".join(lines)
+
+
+def progress_printer() -> Callable[[int, int], None] | None:
+    """A progress line on stderr for long batches, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        if total < 20:
+            return
+        end = "\n" if done == total else "\r"
+        click.echo(f"  {done}/{total}", err=True, nl=False)
+        click.echo(end, err=True, nl=False)
+
+    return show

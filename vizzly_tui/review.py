@@ -1,0 +1,426 @@
+"""The review actions: accept, reject, delete, reset, undo. The CLI, the server and the app
+all call these, so a decision means the same thing whichever front end made it.
+
+Each action runs on the store's writer thread. Every comparison it touches goes through the
+crash-safe protocol of store.decisions (pending -> files -> done) under the project lock.
+A user action is one `batch` of decisions: undo reverses the newest batch, and a batch that
+fails part-way is undone before the error is reported, so a failed command changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from vizzly_tui.errors import NotFound, UsageError
+from vizzly_tui.project import Project
+from vizzly_tui.store import decisions, files, queries
+from vizzly_tui.store.decisions import FileChange
+from vizzly_tui.store.models import Baseline, Comparison, Decision, Setting
+from vizzly_tui.store.store import Store
+
+ACTORS = ("cli", "http", "tui")
+ACCEPT_ALL_STATUSES = ("failed", "new")
+RESET_SETTINGS = ("baseline_metadata", "baseline_build_metadata")
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class ActionResult:
+    action: str
+    batch: str | None
+    items: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.items)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "batch": self.batch,
+            "count": self.count,
+            "items": self.items,
+        }
+
+
+def _item(decision: Decision) -> dict[str, Any]:
+    return {
+        "id": decision.cid,
+        "name": decision.name,
+        "signature": decision.signature,
+        "statusBefore": decision.status_before,
+        "statusAfter": decision.status_after,
+    }
+
+
+def _check_actor(actor: str) -> None:
+    if actor not in ACTORS:
+        raise ValueError(f"actor must be one of {ACTORS}, not {actor!r}")
+
+
+def _current_build_id(build_uid: str | None) -> int:
+    build = queries.get_build(build_uid) if build_uid else queries.current_build()
+    if build is None:
+        raise NotFound("no build yet: nothing to review (send screenshots with serve or run first)")
+    return build.id
+
+
+def resolve(build_id: int, keys: Sequence[str]) -> list[Comparison]:
+    """Comparisons named by ids, signatures or names; every unknown key is an error."""
+    found: dict[int, Comparison] = {}
+    missing: list[str] = []
+    for key in keys:
+        matches = queries.find_comparisons(build_id, key)
+        if not matches:
+            missing.append(key)
+        for comparison in matches:
+            found.setdefault(comparison.id, comparison)
+    if missing:
+        raise NotFound(f"Comparison not found: {', '.join(missing)}")
+    return list(found.values())
+
+
+def _keep(project: Project, folder: str, file_name: str) -> tuple[str, str | None]:
+    """Copy the file's bytes into objects/ (so they can come back) and return its sha."""
+    relative = files.relative_image_path(project, folder, file_name)
+    path = files.resolve_in_vizzly(project, relative)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return relative, None
+    return relative, files.store_object(project, data)
+
+
+def _run_decision(store: Store, make: Callable[[], Decision | None]) -> Decision | None:
+    """Steps 1-3 of the protocol for one decision, under the project lock."""
+    assert store.db is not None
+    with decisions.project_lock(store.project):
+        with store.db.atomic():
+            decision = make()
+        if decision is None:
+            return None
+        try:
+            decisions.apply_files(store.project, decision)
+            with store.db.atomic():
+                decisions.complete(store.project, Decision.get_by_id(decision.id))
+        except BaseException:
+            # A failed command changes nothing: put the files back now rather than leave a
+            # pending row that the next start would roll forward.
+            with store.db.atomic():
+                decisions.rollback(store.project, Decision.get_by_id(decision.id))
+            raise
+        return Decision.get_by_id(decision.id)
+
+
+def _run_batch(
+    store: Store, action: str, steps: list[Callable[[], Decision | None]], progress: Progress | None
+) -> ActionResult:
+    batch = uuid.uuid4().hex
+    result = ActionResult(action, batch)
+    try:
+        for index, step in enumerate(steps, 1):
+            decision = _run_decision(store, lambda step=step: step(batch))
+            if decision is not None:
+                result.items.append(_item(decision))
+            if progress:
+                progress(index, len(steps))
+    except BaseException:
+        if result.items:
+            _undo_batch(store, batch, "undo", actor="cli")
+        raise
+    return result
+
+
+# --- accept -------------------------------------------------------------------------------
+
+
+def _accept_step(store: Store, comparison_pk: int, actor: str) -> Callable[[str], Decision]:
+    project = store.project
+
+    def step(batch: str) -> Decision:
+        c = Comparison.get_by_id(comparison_pk)
+        current_rel, after = _keep(project, "current", c.file_name)
+        if after is None:
+            raise NotFound(f"Current screenshot not found: .vizzly/{current_rel}")
+        baseline_rel, before = _keep(project, "baselines", c.file_name)
+        return decisions.begin(
+            batch=batch,
+            action="accept",
+            actor=actor,
+            build=c.build_id,
+            comparison=c.id,
+            cid=c.cid,
+            signature=c.signature,
+            name=c.name,
+            status_before=c.status,
+            status_after="passed",
+            baseline_sha_before=before,
+            baseline_sha_after=after,
+            changes=[FileChange(baseline_rel, before, after)],
+            snapshot={
+                "comparison_fields": {"diff_percentage": c.diff_percentage, "diff": c.diff},
+                "file_name": c.file_name,
+                "properties": c.properties,
+            },
+        )
+
+    return step
+
+
+def accept(
+    store: Store,
+    keys: Sequence[str] = (),
+    *,
+    all_: bool = False,
+    actor: str = "cli",
+    build_uid: str | None = None,
+    progress: Progress | None = None,
+) -> ActionResult:
+    """Make each named comparison's current image its baseline; status becomes `passed`.
+
+    `all_` accepts every `failed` and `new` comparison of the build (contract §4.4).
+    """
+    _check_actor(actor)
+    if not all_ and not keys:
+        raise UsageError("name at least one comparison (id, name or signature), or use --all")
+
+    def command() -> ActionResult:
+        build_id = _current_build_id(build_uid)
+        if all_:
+            targets = list(
+                Comparison.select()
+                .where((Comparison.build == build_id) & Comparison.status.in_(ACCEPT_ALL_STATUSES))
+                .order_by(Comparison.id)
+            )
+        else:
+            targets = resolve(build_id, keys)
+        # Check every current file first: a predictable failure must not leave half a batch.
+        missing = [
+            c.file_name for c in targets if not (store.project.current_dir / c.file_name).exists()
+        ]
+        if missing:
+            raise NotFound(
+                f"Current screenshot not found for {len(missing)} comparison(s): "
+                + ", ".join(f".vizzly/current/{m}" for m in missing[:5])
+            )
+        steps = [_accept_step(store, c.id, actor) for c in targets]
+        return _run_batch(store, "accept", steps, progress)
+
+    return store.call(command, transaction=False)
+
+
+# --- reject -------------------------------------------------------------------------------
+
+
+def reject(
+    store: Store, keys: Sequence[str], *, actor: str = "cli", build_uid: str | None = None
+) -> ActionResult:
+    """Keep the baseline: the comparisons become `rejected`; no file changes."""
+    _check_actor(actor)
+    if not keys:
+        raise UsageError("name at least one comparison to reject")
+
+    def command() -> ActionResult:
+        targets = resolve(_current_build_id(build_uid), keys)
+
+        def step_for(c: Comparison) -> Callable[[str], Decision]:
+            def step(batch: str) -> Decision:
+                return decisions.begin(
+                    batch=batch,
+                    action="reject",
+                    actor=actor,
+                    build=c.build_id,
+                    comparison=c.id,
+                    cid=c.cid,
+                    signature=c.signature,
+                    name=c.name,
+                    status_before=c.status,
+                    status_after="rejected",
+                )
+
+            return step
+
+        return _run_batch(store, "reject", [step_for(c) for c in targets], None)
+
+    return store.call(command, transaction=False)
+
+
+# --- delete and reset ---------------------------------------------------------------------
+
+
+def _removal_step(
+    store: Store, action: str, actor: str, comparison_pk: int | None, signature: str | None
+) -> Callable[[str], Decision | None]:
+    project = store.project
+
+    def step(batch: str) -> Decision | None:
+        c = Comparison.get_or_none(Comparison.id == comparison_pk) if comparison_pk else None
+        baseline = Baseline.get_or_none(Baseline.signature == signature) if signature else None
+        if c is None and baseline is None:
+            return None
+        file_name = c.file_name if c is not None else baseline.file_name
+        changes = []
+        baseline_before = None
+        folders = ("baselines", "current", "diffs") if c is not None else ("baselines",)
+        for folder in folders:
+            relative, before = _keep(project, folder, file_name)
+            if before is not None:
+                changes.append(FileChange(relative, before, None))
+            if folder == "baselines":
+                baseline_before = before
+        snapshot = decisions.row_snapshot(c) if c is not None else {}
+        if baseline is not None:
+            snapshot["baseline"] = {k: v for k, v in baseline.__data__.items() if k != "id"}
+        return decisions.begin(
+            batch=batch,
+            action=action,
+            actor=actor,
+            build=c.build_id if c else None,
+            comparison=c.id if c else None,
+            cid=c.cid if c else None,
+            signature=signature,
+            name=c.name if c else baseline.name,
+            status_before=c.status if c else None,
+            status_after=None,
+            baseline_sha_before=baseline_before,
+            changes=changes,
+            snapshot=snapshot,
+        )
+
+    return step
+
+
+def delete(
+    store: Store, keys: Sequence[str], *, actor: str = "cli", build_uid: str | None = None
+) -> ActionResult:
+    """Remove comparisons, their images and their baselines (undo brings them back)."""
+    _check_actor(actor)
+    if not keys:
+        raise UsageError("name at least one comparison to delete")
+
+    def command() -> ActionResult:
+        targets = resolve(_current_build_id(build_uid), keys)
+        steps = [_removal_step(store, "delete", actor, c.id, c.signature) for c in targets]
+        return _run_batch(store, "delete", steps, None)
+
+    return store.call(command, transaction=False)
+
+
+def reset(store: Store, *, actor: str = "cli", progress: Progress | None = None) -> ActionResult:
+    """Delete every baseline and the current build's comparisons; undo restores them all.
+
+    Hotspot and region data are kept: they come from the cloud, not from this project.
+    """
+    _check_actor(actor)
+
+    def command() -> ActionResult:
+        build = queries.current_build()
+        comparisons = list(build.comparisons.order_by(Comparison.id)) if build else []
+        covered = {c.signature for c in comparisons}
+        steps = [_removal_step(store, "reset", actor, c.id, c.signature) for c in comparisons]
+        for baseline in Baseline.select().order_by(Baseline.id):
+            if baseline.signature not in covered:
+                steps.append(_removal_step(store, "reset", actor, None, baseline.signature))
+        steps.append(_settings_reset_step(actor))
+        return _run_batch(store, "reset", steps, progress)
+
+    return store.call(command, transaction=False)
+
+
+def _settings_reset_step(actor: str) -> Callable[[str], Decision | None]:
+    def step(batch: str) -> Decision | None:
+        saved = {
+            row.key: row.value for row in Setting.select().where(Setting.key.in_(RESET_SETTINGS))
+        }
+        if not saved:
+            return None
+        return decisions.begin(
+            batch=batch, action="reset", actor=actor, snapshot={"settings": saved}
+        )
+
+    return step
+
+
+# --- undo ---------------------------------------------------------------------------------
+
+
+def _undo_batch(store: Store, batch: str, action: str, *, actor: str) -> ActionResult:
+    originals = list(
+        Decision.select()
+        .where(
+            (Decision.batch == batch) & (Decision.state == "done") & (Decision.undone == False)  # noqa: E712 - peewee builds SQL from ==
+        )
+        .order_by(Decision.id.desc())
+    )
+    undo_batch = uuid.uuid4().hex
+    result = ActionResult(action, undo_batch)
+    for original in originals:
+
+        def make(original: Decision = original) -> Decision:
+            changes = [FileChange.from_json(raw).reversed() for raw in original.files]
+            return decisions.begin(
+                batch=undo_batch,
+                action="undo",
+                actor=actor,
+                build=original.build_id,
+                comparison=original.comparison_id,
+                cid=original.cid,
+                signature=original.signature,
+                name=original.name,
+                status_before=original.status_after,
+                status_after=original.status_before,
+                baseline_sha_before=original.baseline_sha_after,
+                baseline_sha_after=original.baseline_sha_before,
+                changes=changes,
+                undoes=original.id,
+                snapshot=original.snapshot,
+            )
+
+        decision = _run_decision(store, make)
+        if decision is not None:
+            item = _item(decision)
+            item["undid"] = original.action
+            result.items.append(item)
+    return result
+
+
+def undo(store: Store, *, actor: str = "cli") -> ActionResult:
+    """Reverse the newest accept/reject/delete/reset batch not yet undone."""
+    _check_actor(actor)
+
+    def command() -> ActionResult:
+        newest = (
+            Decision.select()
+            .where(
+                (Decision.action != "undo")
+                & (Decision.state == "done")
+                & (Decision.undone == False)  # noqa: E712
+            )
+            .order_by(Decision.id.desc())
+            .first()
+        )
+        if newest is None:
+            raise NotFound("nothing to undo")
+        return _undo_batch(store, newest.batch, "undo", actor=actor)
+
+    return store.call(command, transaction=False)
+
+
+def history(limit: int = 20) -> list[dict[str, Any]]:
+    """The newest decisions, for `vizzly-tui log` and the app."""
+    rows = Decision.select().order_by(Decision.id.desc()).limit(limit)
+    return [
+        {
+            **_item(d),
+            "action": d.action,
+            "actor": d.actor,
+            "state": d.state,
+            "createdAt": d.created_at,
+            "undone": bool(d.undone),
+            "batch": d.batch,
+        }
+        for d in rows
+    ]

@@ -1,0 +1,216 @@
+"""Bring `.vizzly/state.db` to the current schema, once, whoever starts first.
+
+Every command runs `ensure_schema` before it opens the store. Under an inter-process file
+lock it: checks the file is ours (SQLite header, application_id, migration names); converts
+to WAL; runs pending peewee-migrate migrations on a `foreign_keys=OFF` connection (table
+rebuilds must not cascade), then `PRAGMA foreign_key_check`; and finishes or rolls back
+review decisions a crash left pending. Migration 001 imports the Vizzly CLI's JSON files.
+See sqlite-peewee-migrate.md §2.6 for why each step is there.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import peewee as pw
+from filelock import FileLock, Timeout
+
+from vizzly_tui.errors import (
+    CorruptDatabase,
+    ForeignDatabase,
+    NewerDatabase,
+    NotADatabase,
+    ReadOnlyStore,
+    StoreError,
+)
+from vizzly_tui.project import Project
+
+log = logging.getLogger(__name__)
+
+# "VZTU": stamped into the SQLite header so another tool's database is told apart from ours.
+APPLICATION_ID = 0x565A5455
+SQLITE_HEADER = b"SQLite format 3\x00"
+MIGRATION_TABLE = "migratehistory"
+LOCK_TIMEOUT_S = 120
+
+
+def migrations_dir() -> Path:
+    """The packaged state migrations (top-level `migrations/state`, shipped in the wheel)."""
+    return Path(str(resources.files("vizzly_tui.migrations") / "state"))
+
+
+def packaged_migrations() -> list[str]:
+    return sorted(
+        p.stem for p in migrations_dir().iterdir() if p.suffix == ".py" and p.stem[:3].isdigit()
+    )
+
+
+@dataclass
+class BootstrapReport:
+    applied: list[str] = field(default_factory=list)
+    recovered: list[str] = field(default_factory=list)
+    created: bool = False
+
+
+def location_is_read_only(project: Project) -> bool:
+    folder = project.vizzly_dir
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        pass
+    return not os.access(folder, os.W_OK)
+
+
+def check_file(path: Path) -> None:
+    """Refuse a file that is not SQLite, or an SQLite file stamped by another application."""
+    if not path.exists():
+        return
+    if path.is_dir():
+        raise NotADatabase(f"{path} is a directory, not a database. Move it away and retry.")
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(100)
+    except OSError as exc:
+        raise StoreError(f"cannot read {path}: {exc.strerror}") from exc
+    if len(header) == 0:
+        return  # an empty file is a valid empty database
+    if not header.startswith(SQLITE_HEADER):
+        raise NotADatabase(
+            f"{path} is not an SQLite database (damaged or overwritten). "
+            "Move it aside; the next command rebuilds it from the legacy JSON files if present."
+        )
+    if len(header) >= 72:
+        app_id = int.from_bytes(header[68:72], "big")
+        if app_id not in (0, APPLICATION_ID):
+            raise ForeignDatabase(
+                f"{path} belongs to another application (application_id {app_id:#x}); "
+                "vizzly-tui will not touch it."
+            )
+
+
+def _tables(db: pw.Database) -> set[str]:
+    rows = db.execute_sql("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+    return {r[0] for r in rows}
+
+
+def check_schema_owner(db: pw.Database, path: Path) -> list[str]:
+    """Return the applied migration names; refuse foreign or newer databases."""
+    tables = _tables(db)
+    if MIGRATION_TABLE not in tables:
+        if "schema_migrations" in tables and "comparisons" in tables:
+            raise ForeignDatabase(
+                f"{path} was written by the Vizzly CLI's own SQLite store, not by vizzly-tui. "
+                "Move it aside: vizzly-tui will import the JSON files instead."
+            )
+        if tables:
+            raise ForeignDatabase(
+                f"{path} holds tables of another application ({', '.join(sorted(tables)[:5])}); "
+                "vizzly-tui will not touch it."
+            )
+        return []
+    done = [r[0] for r in db.execute_sql(f"SELECT name FROM {MIGRATION_TABLE} ORDER BY id")]
+    unknown = [name for name in done if name not in set(packaged_migrations())]
+    if unknown:
+        raise NewerDatabase(
+            f"{path} was written by a newer vizzly-tui (unknown migrations: {', '.join(unknown)}). "
+            "Upgrade vizzly-tui to use this project."
+        )
+    return done
+
+
+def pending_migrations(done: list[str]) -> list[str]:
+    applied = set(done)
+    return [name for name in packaged_migrations() if name not in applied]
+
+
+def _open_migration_connection(path: Path) -> pw.SqliteDatabase:
+    # foreign_keys OFF: peewee-migrate's table rebuilds would otherwise cascade-delete children.
+    return pw.SqliteDatabase(
+        str(path),
+        timeout=30,
+        lock_type="IMMEDIATE",
+        pragmas={"foreign_keys": 0, "busy_timeout": 30_000},
+    )
+
+
+def ensure_schema(project: Project) -> BootstrapReport:
+    """Create or migrate the database and recover interrupted decisions. Safe to race."""
+    path = project.db_path
+    check_file(path)
+    if location_is_read_only(project):
+        raise ReadOnlyStore(
+            f"{project.vizzly_dir} is read-only: vizzly-tui cannot create or update state.db here."
+        )
+    report = BootstrapReport(created=not path.exists())
+    try:
+        with FileLock(str(project.lock_path), timeout=LOCK_TIMEOUT_S):
+            _ensure_schema_locked(project, report)
+    except Timeout as exc:
+        raise StoreError(
+            f"another vizzly-tui process has held {project.lock_path} for {LOCK_TIMEOUT_S} s; "
+            "is one stuck migrating?"
+        ) from exc
+    return report
+
+
+def _ensure_schema_locked(project: Project, report: BootstrapReport) -> None:
+    path = project.db_path
+    check_file(path)  # again: another process may have created it while we waited
+    project.ensure_dirs()
+    db = _open_migration_connection(path)
+    try:
+        db.connect()
+        done = check_schema_owner(db, path)
+        if db.execute_sql("PRAGMA journal_mode").fetchone()[0] != "wal":
+            db.execute_sql("PRAGMA journal_mode = wal")
+        if pending_migrations(done):
+            # Imported late: peewee_migrate costs ~80 ms and is only needed when something runs.
+            from peewee_migrate import Router
+
+            router = Router(
+                db,
+                migrate_dir=migrations_dir(),
+                migrate_table=MIGRATION_TABLE,
+                logger=logging.getLogger("vizzly_tui.migrate"),
+            )
+            report.applied = router.run()
+            violations = db.execute_sql("PRAGMA foreign_key_check").fetchall()
+            if violations:
+                raise CorruptDatabase(
+                    f"{path}: migration left {len(violations)} foreign-key violations "
+                    f"(first: {violations[0]}). Restore a backup or move the file aside."
+                )
+        if db.execute_sql("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            db.execute_sql(f"PRAGMA application_id = {APPLICATION_ID}")
+        from vizzly_tui.store.recovery import recover
+
+        report.recovered = recover(db, project)
+    except (pw.DatabaseError, sqlite3.DatabaseError) as exc:
+        message = str(exc)
+        if "not a database" in message or "malformed" in message:
+            raise CorruptDatabase(
+                f"{path} is damaged ({message}). Move it aside; the next command rebuilds "
+                "state from the legacy JSON files if they exist."
+            ) from exc
+        if "readonly" in message or "read-only" in message:
+            raise ReadOnlyStore(f"{path} cannot be written: {message}") from exc
+        raise StoreError(f"{path}: {message}") from exc
+    finally:
+        db.close()
+
+
+def integrity_check(path: Path) -> list[str]:
+    """`PRAGMA integrity_check` on a read-only connection: ['ok'] when healthy."""
+    from vizzly_tui.store.db import readonly_uri
+
+    conn = sqlite3.connect(readonly_uri(path), uri=True)
+    try:
+        return [r[0] for r in conn.execute("PRAGMA integrity_check")]
+    finally:
+        conn.close()

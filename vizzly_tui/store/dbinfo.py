@@ -1,0 +1,51 @@
+"""What `vizzly-tui db status` reports: schema version, migrations, the legacy import log."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from vizzly_tui.project import Project
+from vizzly_tui.store import bootstrap
+from vizzly_tui.store.db import readonly_uri
+
+
+def describe(project: Project) -> dict[str, Any]:
+    """Read-only: creates nothing, migrates nothing (it reports what is pending)."""
+    path = project.db_path
+    packaged = bootstrap.packaged_migrations()
+    data: dict[str, Any] = {
+        "path": str(path),
+        "exists": path.exists(),
+        "applied": [],
+        "pending": packaged,
+        "schemaVersion": 0,
+        "legacyFiles": [str(p.relative_to(project.vizzly_dir)) for p in project.legacy_files()],
+        "legacyImport": {"imported": {}, "skipped": []},
+    }
+    if not path.exists():
+        return data
+    bootstrap.check_file(path)
+    conn = sqlite3.connect(readonly_uri(path), uri=True)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if bootstrap.MIGRATION_TABLE not in tables:
+            return data
+        applied = [r[0] for r in conn.execute("SELECT name FROM migratehistory ORDER BY id")]
+        data["applied"] = applied
+        data["pending"] = [m for m in packaged if m not in applied]
+        data["schemaVersion"] = max((int(m[:3]) for m in applied), default=0)
+        if "import_log" in tables:
+            imported: dict[str, int] = {}
+            skipped = []
+            for source, item, outcome, detail in conn.execute(
+                "SELECT source, item, outcome, detail FROM import_log ORDER BY id"
+            ):
+                if outcome == "imported":
+                    imported[source] = imported.get(source, 0) + 1
+                else:
+                    skipped.append({"source": source, "item": item, "detail": detail})
+            data["legacyImport"] = {"imported": imported, "skipped": skipped}
+    finally:
+        conn.close()
+    return data

@@ -1,0 +1,234 @@
+"""The crash-safe protocol every review decision follows (architecture.md, "Files and the
+database never disagree").
+
+1. `begin`: one transaction records the decision as `pending`, with the sha256 of every file
+   it will write and of what each file held before; both byte strings are already safe in
+   `objects/<sha256>.png`.
+2. `apply_files`: write each file (temp + fsync + rename) or remove it.
+3. `complete`: one transaction applies the decision's effect on the rows and marks it done.
+
+A start that finds a pending decision runs `complete` again when every target is available
+in `objects/` (roll forward), else puts the `before` bytes back and marks it rolled back.
+While a process runs steps 1-3 it holds the project's lock, so recovery (which holds it too)
+never mistakes a live decision for a crashed one.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from filelock import FileLock
+
+from vizzly_tui.project import Project
+from vizzly_tui.store import files
+from vizzly_tui.store.models import (
+    Baseline,
+    BaselineVersion,
+    Comparison,
+    ComparisonDetail,
+    Decision,
+    Setting,
+)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str  # relative to .vizzly/, e.g. "baselines/home_1796f76bcda3.png"
+    before: str | None  # sha256 of what the file held, None when absent
+    after: str | None  # sha256 it will hold, None to remove it
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "before": self.before, "after": self.after}
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> FileChange:
+        return FileChange(data["path"], data.get("before"), data.get("after"))
+
+    def reversed(self) -> FileChange:
+        return FileChange(self.path, self.after, self.before)
+
+
+def project_lock(project: Project) -> FileLock:
+    return FileLock(str(project.lock_path), timeout=120)
+
+
+def begin(**fields: Any) -> Decision:
+    """Step 1 (inside a transaction): the pending row."""
+    changes: Iterable[FileChange] = fields.pop("changes", ())
+    return Decision.create(
+        state="pending",
+        created_at=now_ms(),
+        files=[c.to_json() for c in changes],
+        **fields,
+    )
+
+
+def apply_files(project: Project, decision: Decision, *, forward: bool = True) -> None:
+    """Step 2: make every file hold its `after` (or `before`, when rolling back) bytes."""
+    for raw in decision.files:
+        change = FileChange.from_json(raw)
+        want = change.after if forward else change.before
+        target = files.resolve_in_vizzly(project, change.path)
+        if want is None:
+            files.remove_file(target)
+            continue
+        if target.exists() and files.sha256_file(target) == want:
+            continue
+        data = files.read_object(project, want)
+        if data is None:
+            raise FileNotFoundError(f"objects/{want}.png is missing; cannot restore {change.path}")
+        files.atomic_write(target, data)
+
+
+def targets_available(project: Project, decision: Decision) -> bool:
+    return all(
+        raw.get("after") is None or files.object_is_valid(project, raw["after"])
+        for raw in decision.files
+    )
+
+
+def png_size(data: bytes) -> tuple[int | None, int | None]:
+    if len(data) >= 24 and data[:8] == b"\x89PNG\r\n\x1a\n":
+        width, height = struct.unpack(">II", data[16:24])
+        return width, height
+    return None, None
+
+
+def _set_baseline(project: Project, decision: Decision, sha: str | None, source: str) -> None:
+    """Point the signature's baseline row at `sha` (None: remove the row)."""
+    if decision.signature is None:
+        return
+    if sha is None:
+        Baseline.delete().where(Baseline.signature == decision.signature).execute()
+        return
+    data = files.read_object(project, sha) or b""
+    width, height = png_size(data)
+    comparison = decision.comparison
+    snapshot = decision.snapshot or {}
+    file_name = (comparison.file_name if comparison else None) or snapshot.get("file_name")
+    properties = (comparison.properties if comparison else None) or snapshot.get("properties")
+    values = {
+        "name": decision.name or "",
+        "file_name": file_name,
+        "sha256": sha,
+        "width": width,
+        "height": height,
+        "size": len(data),
+        "properties": properties or {},
+        "updated_at": now_ms(),
+    }
+    updated = Baseline.update(**values).where(Baseline.signature == decision.signature).execute()
+    if not updated:
+        Baseline.create(signature=decision.signature, **values)
+    BaselineVersion.create(
+        signature=decision.signature,
+        sha256=sha,
+        size=len(data),
+        created_at=now_ms(),
+        decision=decision,
+        source=source,
+    )
+
+
+def _restore_rows(snapshot: dict[str, Any]) -> None:
+    """Re-insert the comparison and detail rows a delete or reset removed."""
+    row = snapshot.get("comparison")
+    if row:
+        clash = Comparison.get_or_none(
+            (Comparison.build == row["build"]) & (Comparison.signature == row["signature"])
+        )
+        if clash is not None:
+            raise RuntimeError(
+                f"cannot restore {row['name']}: the build has a newer comparison for "
+                f"{row['signature']}"
+            )
+        comparison_id = Comparison.insert(**row).execute()
+        detail = snapshot.get("detail")
+        if detail:
+            ComparisonDetail.insert(comparison=comparison_id, **detail).execute()
+
+
+def complete(project: Project, decision: Decision) -> None:
+    """Step 3 (inside a transaction): the decision's effect on the rows, then `done`."""
+    action = decision.action
+    comparison = decision.comparison
+    if action == "accept":
+        if comparison is not None:
+            Comparison.update(
+                status="passed", diff_percentage=0, diff=None, updated_at=now_ms()
+            ).where(Comparison.id == comparison.id).execute()
+        _set_baseline(project, decision, decision.baseline_sha_after, "accept")
+    elif action == "reject":
+        if comparison is not None:
+            Comparison.update(status="rejected", updated_at=now_ms()).where(
+                Comparison.id == comparison.id
+            ).execute()
+    elif action in ("delete", "reset"):
+        if comparison is not None:
+            comparison.delete_instance()
+        if decision.signature:
+            Baseline.delete().where(Baseline.signature == decision.signature).execute()
+        saved = (decision.snapshot or {}).get("settings")
+        if saved:
+            Setting.delete().where(Setting.key.in_(list(saved))).execute()
+    elif action == "undo":
+        _complete_undo(project, decision)
+    else:
+        raise ValueError(f"unknown decision action {action!r}")
+    Decision.update(state="done").where(Decision.id == decision.id).execute()
+
+
+def _complete_undo(project: Project, decision: Decision) -> None:
+    original: Decision = decision.undoes
+    snapshot = original.snapshot or {}
+    if original.action == "accept":
+        if original.comparison is not None:
+            before = snapshot.get("comparison_fields", {})
+            Comparison.update(
+                status=original.status_before,
+                diff_percentage=before.get("diff_percentage"),
+                diff=before.get("diff"),
+                updated_at=now_ms(),
+            ).where(Comparison.id == original.comparison_id).execute()
+        _set_baseline(project, decision, original.baseline_sha_before, "undo")
+    elif original.action == "reject":
+        if original.comparison is not None:
+            Comparison.update(status=original.status_before, updated_at=now_ms()).where(
+                Comparison.id == original.comparison_id
+            ).execute()
+    elif original.action in ("delete", "reset"):
+        _restore_rows(snapshot)
+        baseline = snapshot.get("baseline")
+        if baseline:
+            Baseline.insert(**baseline).on_conflict_replace().execute()
+        for key, value in (snapshot.get("settings") or {}).items():
+            Setting.insert(
+                key=key, value=value, updated_at=now_ms()
+            ).on_conflict_replace().execute()
+    Decision.update(undone=True).where(Decision.id == original.id).execute()
+
+
+def rollback(project: Project, decision: Decision) -> None:
+    """Put every file back as it was and mark the decision rolled back."""
+    apply_files(project, decision, forward=False)
+    Decision.update(state="rolled-back").where(Decision.id == decision.id).execute()
+
+
+def row_snapshot(comparison: Comparison) -> dict[str, Any]:
+    """Everything needed to put a comparison (and its details) back after a delete."""
+    data = dict(comparison.__data__)
+    detail = ComparisonDetail.get_or_none(ComparisonDetail.comparison == comparison.id)
+    detail_data = None
+    if detail is not None:
+        detail_data = {k: v for k, v in detail.__data__.items() if k != "comparison"}
+    # JSON round trip: the snapshot is stored in a JSON column and must survive it unchanged.
+    return json.loads(json.dumps({"comparison": data, "detail": detail_data}))

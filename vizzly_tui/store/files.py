@@ -1,0 +1,110 @@
+"""Image files under `.vizzly/`: atomic writes, the content-addressed object store, hashing.
+
+A file is never written in place: bytes go to a temporary name in the same folder, are
+fsync'd, then `os.replace`d over the target, so a crash leaves the old or the new file,
+never half of one. Temporary names share one prefix so a later start can sweep them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+from vizzly_tui.project import Project
+
+TEMP_PREFIX = ".vizzly-tmp-"
+IMAGE_FOLDERS = ("baselines", "current", "diffs")
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fsync_dir(folder: Path) -> None:
+    # The rename itself must reach the disk for the new name to survive a power cut.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temp file + fsync + rename in the same folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f"{TEMP_PREFIX}{secrets.token_hex(6)}-{path.name}")
+    try:
+        with temp.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    _fsync_dir(path.parent)
+
+
+def remove_file(path: Path) -> bool:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    _fsync_dir(path.parent)
+    return True
+
+
+def relative_image_path(project: Project, folder: str, file_name: str) -> str:
+    """`baselines/<file>` etc. Refuses anything that could leave the image folder."""
+    if folder not in IMAGE_FOLDERS:
+        raise ValueError(f"unknown image folder {folder!r}")
+    if not file_name or "/" in file_name or "\\" in file_name or file_name in (".", ".."):
+        raise ValueError(f"unsafe image file name {file_name!r}")
+    return f"{folder}/{file_name}"
+
+
+def resolve_in_vizzly(project: Project, relative: str) -> Path:
+    """The absolute path of `relative` (e.g. `baselines/x.png`), which must stay in .vizzly/."""
+    base = project.vizzly_dir.resolve()
+    target = (base / relative).resolve()
+    if base not in target.parents:
+        raise ValueError(f"{relative!r} is outside {base}")
+    return target
+
+
+def store_object(project: Project, data: bytes, sha: str | None = None) -> str:
+    """Keep `data` in `objects/<sha256>.png` (once) and return the sha256."""
+    sha = sha or sha256_bytes(data)
+    target = project.object_path(sha)
+    if not target.exists():
+        atomic_write(target, data)
+    return sha
+
+
+def read_object(project: Project, sha: str) -> bytes | None:
+    try:
+        return project.object_path(sha).read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def object_is_valid(project: Project, sha: str) -> bool:
+    path = project.object_path(sha)
+    return path.exists() and sha256_file(path) == sha

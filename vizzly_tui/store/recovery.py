@@ -1,0 +1,56 @@
+"""Finish what a crash interrupted, at the start of every command (under the project lock).
+
+Like SQLite rolling back a hot journal: a decision left `pending` is completed when every
+file it meant to write is available in `objects/`, and otherwise rolled back to the bytes
+it recorded as `before`. Temp files older than a minute are swept (younger ones may belong
+to a live server writing a screenshot right now).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import peewee as pw
+
+from vizzly_tui.project import Project
+from vizzly_tui.store import decisions, files
+from vizzly_tui.store.models import ALL_MODELS, Decision
+
+log = logging.getLogger(__name__)
+TEMP_MAX_AGE_S = 60
+
+
+def recover(db: pw.Database, project: Project) -> list[str]:
+    """Return one line per decision finished or rolled back."""
+    done: list[str] = []
+    with db.bind_ctx(ALL_MODELS):
+        pending = list(Decision.select().where(Decision.state == "pending").order_by(Decision.id))
+        for decision in pending:
+            label = f"{decision.action} of {decision.name or decision.cid} (decision {decision.id})"
+            if decisions.targets_available(project, decision):
+                decisions.apply_files(project, decision, forward=True)
+                with db.atomic():
+                    decisions.complete(project, decision)
+                done.append(f"finished interrupted {label}")
+            else:
+                with db.atomic():
+                    decisions.rollback(project, decision)
+                done.append(f"rolled back interrupted {label}")
+            log.warning(done[-1])
+    _sweep_old_temp_files(project)
+    return done
+
+
+def _sweep_old_temp_files(project: Project) -> None:
+    cutoff = time.time() - TEMP_MAX_AGE_S
+    for folder in (*files.IMAGE_FOLDERS, "objects"):
+        directory = project.vizzly_dir / folder
+        if not directory.is_dir():
+            continue
+        for leftover in directory.glob(f"{files.TEMP_PREFIX}*"):
+            try:
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
+            except OSError:
+                continue

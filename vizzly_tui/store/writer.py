@@ -1,0 +1,128 @@
+"""The one writer thread of a process.
+
+Every mutation is a command: a plain function queued here. By default it runs inside one
+`BEGIN IMMEDIATE` transaction, so it either commits whole or rolls back whole; its result or
+exception comes back as a Future. Commands that must commit in several steps (the review
+actions' pending -> files -> done protocol) are submitted with `transaction=False` and open
+their own `db.atomic()` blocks; they still run on this thread, one at a time.
+
+Why not playhouse.sqliteq: it has no multi-statement transactions and loses errors of raw
+writes (sqlite-peewee-migrate.md §1.9).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from vizzly_tui.store.db import SplitDatabase
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+_STOP = object()
+
+
+class WriterStopped(RuntimeError):
+    """The writer was stopped before it could run this command."""
+
+
+class Writer:
+    def __init__(self, db: SplitDatabase, *, name: str = "vizzly-writer", max_queue: int = 0):
+        self.db = db
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max_queue)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._started = threading.Event()
+        self._start_error: BaseException | None = None
+        self._stopping = False
+        self._lock = threading.Lock()
+
+    def start(self) -> Writer:
+        self._thread.start()
+        self._started.wait()
+        if self._start_error is not None:
+            raise self._start_error
+        return self
+
+    def submit(
+        self, fn: Callable[..., T], *args: Any, transaction: bool = True, **kwargs: Any
+    ) -> Future[T]:
+        """Queue `fn(*args, **kwargs)`; the Future gets its result or its exception."""
+        future: Future[T] = Future()
+        with self._lock:
+            if self._stopping or not self._thread.is_alive():
+                raise WriterStopped("the database writer is stopped")
+            self._queue.put((future, fn, args, kwargs, transaction))
+        return future
+
+    def call(self, fn: Callable[..., T], *args: Any, transaction: bool = True, **kwargs: Any) -> T:
+        """Submit and wait: for command-line code that has nothing else to do meanwhile."""
+        return self.submit(fn, *args, transaction=transaction, **kwargs).result()
+
+    def stop(self, *, drain: bool = True, timeout: float | None = 30.0) -> None:
+        """Stop the thread. With `drain`, queued commands run first; otherwise they fail.
+
+        Never hangs on a command submitted after stop: submit() raises instead.
+        """
+        with self._lock:
+            if self._stopping:
+                return
+            self._stopping = True
+            if not drain:
+                self._fail_pending()
+            if self._thread.is_alive():
+                self._queue.put(_STOP)
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    def _fail_pending(self) -> None:
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if item is not _STOP:
+                item[0].set_exception(WriterStopped("the database writer stopped"))
+
+    def _run(self) -> None:
+        self.db.writer_ident = threading.get_ident()
+        try:
+            self.db.connect(reuse_if_open=True)
+        except BaseException as exc:
+            self._start_error = exc
+            self._started.set()
+            return
+        self._started.set()
+        try:
+            while True:
+                item = self._queue.get()
+                if item is _STOP:
+                    break
+                future, fn, args, kwargs, transaction = item
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    if transaction:
+                        with self.db.atomic():
+                            result = fn(*args, **kwargs)
+                    else:
+                        result = fn(*args, **kwargs)
+                except BaseException as exc:
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+        finally:
+            with self._lock:
+                self._stopping = True
+                self._fail_pending()
+            try:
+                # Fold the WAL back into the database so readers on a read-only copy see it all.
+                self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            except Exception as exc:  # another process may hold a snapshot; not an error
+                log.debug("checkpoint on writer stop skipped: %s", exc)
+            self.db.close()
+            self.db.writer_ident = None

@@ -31,8 +31,9 @@ def test_signature_rules():
     assert signature("a", {}) == "a||"
     assert signature("a", {"viewport_width": 800, "viewport": {"width": 1024}}) == "a|800|"
     # Browser lower-cased; values trimmed; JavaScript number formatting (1920.0 -> 1920).
-    assert signature("a", {"browser": " Firefox ", "viewport": {"width": 1920.0}}) == "a|1920|firefox"
-    # Custom properties in order, looked up at top level, then metadata, then metadata.properties.
+    props = {"browser": " Firefox ", "viewport": {"width": 1920.0}}
+    assert signature("a", props) == "a|1920|firefox"
+    # Custom properties in order: top level, then metadata, then metadata.properties.
     props = {"theme": "dark", "metadata": {"device": "phone", "properties": {"locale": "fr"}}}
     assert signature("a", props, ["theme", "device", "locale", "missing"]) == "a|||dark|phone|fr|"
     assert signature("a", {"flag": True, "n": 1.5}, ["flag", "n"]) == "a|||true|1.5"

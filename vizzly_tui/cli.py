@@ -105,13 +105,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     with open_store(_project(ctx), write=False) as store:
         for notice in store.notices:
             click.echo(f"note: {notice}", err=True)
-        build = queries.current_build() if store.exists else None
-        rows = queries.list_comparisons(build.id, limit=None) if build else []
-        data = {
-            "build": queries.build_record(build) if build else None,
-            "summary": queries.summary(build.id if build else None),
-            "comparisons": [queries.comparison_record(c) for c in rows],
-        }
+        data = queries.status_data(queries.current_build() if store.exists else None)
     _emit(data, as_json, lambda: formatting.status_text(data))
 
 
@@ -239,6 +233,38 @@ def db_migrate(ctx: click.Context, as_json: bool) -> None:
     report = ensure_schema(_project(ctx.find_root()))
     data = {"applied": report.applied, "recovered": report.recovered}
     _emit(data, as_json, lambda: formatting.migrate_text(data))
+
+
+@main.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("vizzly-demo"),
+    show_default=True,
+    help="Where to create the demo project (recreated if it is an earlier demo).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def demo(directory: Path, as_json: bool) -> None:
+    """Create a demo project, record two runs of screenshots, and print the summary.
+
+    The second run has real changes (a recoloured button, edited text, a taller page and a
+    new screen), so there is something to review with status, accept, reject and undo.
+    """
+    from vizzly_tui.demo import run_demo
+    from vizzly_tui.store import queries
+    from vizzly_tui.store.store import open_store
+
+    echo = (lambda _line: None) if as_json else click.echo
+    run_demo(directory, echo)
+    project = find_project(directory)
+    with open_store(project, write=False):
+        data = {"project": str(project.root), **queries.status_data(queries.current_build())}
+    hint = (
+        f"\nTry: vizzly-tui --project {directory} accept login   then   "
+        f"vizzly-tui --project {directory} undo"
+    )
+    _emit(data, as_json, lambda: formatting.status_text(data) + hint)
 
 
 # --- configuration and one-off comparison -------------------------------------------------

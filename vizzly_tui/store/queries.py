@@ -191,3 +191,13 @@ def get_setting(key: str, default: Any = None) -> Any:
 
 def baseline_for(signature: str) -> Baseline | None:
     return Baseline.get_or_none(Baseline.signature == signature)
+
+
+def status_data(build: Build | None) -> dict[str, Any]:
+    """What `status --json` prints: the build, its summary and every comparison."""
+    rows = list_comparisons(build.id, limit=None) if build else []
+    return {
+        "build": build_record(build) if build else None,
+        "summary": summary(build.id if build else None),
+        "comparisons": [comparison_record(c) for c in rows],
+    }

@@ -1,0 +1,58 @@
+"""A wheel built from this tree and installed into a fresh venv finds and runs migrations."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import venv
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+
+@pytest.mark.slow
+def test_installed_wheel_ships_and_runs_the_migrations(tmp_path):
+    dist = tmp_path / "dist"
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    wheel = next(dist.glob("vizzly_tui-*.whl"))
+
+    # A fresh venv; the runtime dependencies come from this interpreter's site-packages so
+    # the test needs no network, but vizzly_tui itself must come from the wheel.
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True, system_site_packages=True)
+    python = env_dir / "bin" / "python"
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert install.returncode == 0, install.stderr
+
+    project = tmp_path / "project"
+    (project / ".vizzly").mkdir(parents=True)
+    script = (
+        "import vizzly_tui, sys; print(vizzly_tui.__file__);"
+        "from vizzly_tui.cli import main; sys.argv=['vizzly-tui','--project',sys.argv[1],"
+        "'db','migrate']; main()"
+    )
+    ran = subprocess.run(
+        [str(python), "-c", script, str(project)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    first_line, rest = ran.stdout.split("\n", 1)
+    assert str(env_dir) in first_line, "vizzly_tui was not imported from the installed wheel"
+    assert "applied: 001_initial" in rest
+    assert (project / ".vizzly" / "state.db").exists()

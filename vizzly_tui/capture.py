@@ -1,0 +1,261 @@
+"""The path of one screenshot: identity -> current/ file -> compare with the baseline ->
+one writer command that records the comparison (architecture.md, "One screenshot").
+
+The server's POST /screenshot, `run` and the demo all come through here, so a screenshot
+gets the same result whichever way it arrives.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vizzly_tui import identity
+from vizzly_tui.engine import (
+    DEFAULT_MAX_PIXELS,
+    DimensionMismatch,
+    EngineError,
+    classify,
+    compare_files,
+    read_png_size,
+)
+from vizzly_tui.store import files
+from vizzly_tui.store.decisions import now_ms
+from vizzly_tui.store.models import (
+    Baseline,
+    BaselineVersion,
+    Build,
+    Comparison,
+    ComparisonDetail,
+    Hotspot,
+    Region,
+)
+from vizzly_tui.store.store import Store
+
+
+@dataclass(frozen=True)
+class CaptureSettings:
+    threshold: float = 2.0
+    min_cluster_size: int = 2
+    signature_properties: tuple[str, ...] = ()
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    set_baseline: bool = False
+
+
+@dataclass
+class CaptureResult:
+    status: str  # new | passed | failed | error
+    record: dict[str, Any]
+    details: dict[str, Any] | None = None
+    paths: dict[str, Path] = field(default_factory=dict)
+
+
+def start_build(store: Store, kind: str, name: str | None = None) -> Build:
+    """A new local run (kind `run` or `serve`); it becomes the current build."""
+
+    def command() -> Build:
+        started = now_ms()
+        uid = f"local-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        return Build.create(kind=kind, uid=uid, name=name, started_at=started)
+
+    return store.call(command)
+
+
+def finish_build(store: Store, build_id: int, status: str = "finished") -> None:
+    store.call(
+        lambda: (
+            Build.update(status=status, finished_at=now_ms()).where(Build.id == build_id).execute()
+        )
+    )
+
+
+def _effective(properties: Mapping[str, Any], settings: CaptureSettings) -> tuple[float, int]:
+    # A per-screenshot threshold arrives as properties.threshold (contract §3.5, §5.3).
+    threshold = properties.get("threshold")
+    if not isinstance(threshold, int | float) or isinstance(threshold, bool) or threshold < 0:
+        threshold = settings.threshold
+    min_cluster = properties.get("minClusterSize")
+    if not isinstance(min_cluster, int) or isinstance(min_cluster, bool) or min_cluster < 1:
+        min_cluster = settings.min_cluster_size
+    return float(threshold), int(min_cluster)
+
+
+def _regions_and_hotspot(name: str) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    regions = [
+        {"id": r.region_id, "label": r.label, "x1": r.x1, "y1": r.y1, "x2": r.x2, "y2": r.y2}
+        for r in Region.select().where((Region.name == name) & (Region.kind == "confirmed"))
+    ]
+    hotspot = Hotspot.get_or_none(Hotspot.name == name)
+    return regions, (hotspot.data if hotspot is not None else None)
+
+
+def capture(
+    store: Store,
+    build_id: int,
+    raw_name: object,
+    png: bytes,
+    properties: Mapping[str, Any] | None = None,
+    settings: CaptureSettings | None = None,
+) -> CaptureResult:
+    """Record one screenshot in `build_id`. Raises InvalidName or ImageError on bad input."""
+    settings = settings or CaptureSettings()
+    project = store.project
+    props = dict(properties or {})
+    width, height = read_png_size(png)  # rejects non-PNG input before anything is written
+    if width * height > settings.max_pixels:
+        from vizzly_tui.engine import ImageError
+
+        raise ImageError(
+            f"image is {width}x{height} = {width * height} pixels, over the limit of "
+            f"{settings.max_pixels}"
+        )
+    # When the SDK sends no viewport, the signature uses the image's size (contract §3.3).
+    props.setdefault("viewport_width", (props.get("viewport") or {}).get("width") or width)
+    props.setdefault("viewport_height", (props.get("viewport") or {}).get("height") or height)
+    name, signature, file_name, cid = identity.identify(
+        raw_name, props, settings.signature_properties
+    )
+    threshold, min_cluster = _effective(props, settings)
+    current = project.current_dir / file_name
+    baseline = project.baselines_dir / file_name
+    diff = project.diffs_dir / file_name
+    files.atomic_write(current, png)
+    current_sha = files.sha256_bytes(png)
+    timestamp = now_ms()
+    record: dict[str, Any] = {
+        "cid": cid,
+        "name": name,
+        "original_name": raw_name if isinstance(raw_name, str) else str(raw_name),
+        "signature": signature,
+        "file_name": file_name,
+        "baseline": f"/images/baselines/{file_name}",
+        "current": f"/images/current/{file_name}",
+        "diff": None,
+        "properties": props,
+        "threshold": threshold,
+        "min_cluster_size": min_cluster,
+        "timestamp": timestamp,
+        "current_sha256": current_sha,
+    }
+    details: dict[str, Any] | None = None
+    new_baseline = settings.set_baseline or not baseline.exists()
+    if new_baseline:
+        files.store_object(project, png, current_sha)
+        files.atomic_write(baseline, png)
+        record["status"] = "new"
+    else:
+        try:
+            result = compare_files(
+                baseline,
+                current,
+                threshold=threshold,
+                min_cluster_size=min_cluster,
+                diff_path=diff,
+                max_pixels=settings.max_pixels,
+            )
+        except DimensionMismatch as exc:
+            record.update(status="failed", reason="dimension-mismatch", error=str(exc))
+        except EngineError as exc:
+            record.update(status="error", error=str(exc))
+        else:
+            record.update(_result_fields(result))
+            if result.is_different:
+                regions, hotspot = _regions_and_hotspot(name)
+                verdict = classify(result, regions=regions or None, hotspot=hotspot)
+                record.update(status=verdict.status, reason=verdict.reason)
+                record["diff"] = f"/images/diffs/{file_name}"
+                details = _details(result, verdict)
+            else:
+                record["status"] = "passed"
+    record["has_diff_clusters"] = bool(details and details.get("diff_clusters"))
+    record["has_confirmed_regions"] = bool(details and details.get("confirmed_regions"))
+    store.call(
+        _upsert, build_id, record, details, new_baseline, current_sha, (width, height, len(png))
+    )
+    return CaptureResult(
+        record["status"],
+        record,
+        details,
+        {"current": current, "baseline": baseline, "diff": diff},
+    )
+
+
+def _result_fields(result: Any) -> dict[str, Any]:
+    data = result.to_vizzly_dict()
+    return {
+        "diff_percentage": data.get("diffPercentage"),
+        "diff_count": data.get("diffPixels"),
+        "total_pixels": data.get("totalPixels"),
+        "aa_pixels_ignored": data.get("aaPixelsIgnored"),
+        "aa_percentage": data.get("aaPercentage"),
+        "height_diff": data.get("heightDiff"),
+    }
+
+
+def _details(result: Any, verdict: Any) -> dict[str, Any]:
+    data = result.to_vizzly_dict()
+    return {
+        "diff_clusters": data.get("diffClusters"),
+        "intensity_stats": data.get("intensityStats"),
+        "bounding_box": data.get("boundingBox"),
+        "region_analysis": verdict.region_analysis,
+        "hotspot_analysis": verdict.hotspot_analysis,
+        "confirmed_regions": verdict.confirmed_regions,
+    }
+
+
+def _upsert(
+    build_id: int,
+    record: dict[str, Any],
+    details: dict[str, Any] | None,
+    new_baseline: bool,
+    sha: str,
+    image: tuple[int, int, int],
+) -> int:
+    """One transaction: the comparison (re-sent in the same build: replaced, first status
+    kept as initial_status), its details, and a new baseline's row and version."""
+    existing = Comparison.get_or_none(
+        (Comparison.build == build_id) & (Comparison.signature == record["signature"])
+    )
+    values = {**record, "updated_at": now_ms()}
+    for column in (
+        "reason",
+        "error",
+        "diff_percentage",
+        "diff_count",
+        "total_pixels",
+        "aa_pixels_ignored",
+        "aa_percentage",
+        "height_diff",
+    ):
+        values.setdefault(column, None)
+    if existing is None:
+        pk = Comparison.insert(build=build_id, initial_status=record["status"], **values).execute()
+    else:
+        pk = existing.id
+        Comparison.update(**values).where(Comparison.id == pk).execute()
+    ComparisonDetail.delete().where(ComparisonDetail.comparison == pk).execute()
+    if details:
+        ComparisonDetail.insert(comparison=pk, **details).execute()
+    if new_baseline:
+        width, height, size = image
+        row = {
+            "name": record["name"],
+            "file_name": record["file_name"],
+            "sha256": sha,
+            "width": width,
+            "height": height,
+            "size": size,
+            "properties": record["properties"],
+            "updated_at": now_ms(),
+        }
+        if not Baseline.update(**row).where(Baseline.signature == record["signature"]).execute():
+            Baseline.create(signature=record["signature"], **row)
+        BaselineVersion.create(
+            signature=record["signature"], sha256=sha, size=size, created_at=now_ms(), source="new"
+        )
+    return pk

@@ -1,0 +1,161 @@
+"""Anti-aliasing detection: which changed pixels are rendering noise rather than content.
+
+A changed pixel is classed as anti-aliasing (AA) only when its neighbourhood shows the edge
+signature of anti-aliasing, tested in three steps, all of which must hold:
+
+1. Few identical siblings (pixelmatch's first test): at most two of its 8 neighbours are
+   bit-identical to it, in the baseline or in the current image. A pixel inside a flat area
+   of both images is never AA, which is exactly what honeydiff gets wrong (it scores a red
+   block on white as all-AA).
+2. It sits on an edge, and the change is small next to that edge: in each RGB channel the
+   change is at most `MAX_CHANGE_RATIO` of the largest difference between the pixel and one
+   of its neighbours (in either image). A sub-pixel shift by t moves a value a fraction t of
+   the way to its neighbour's; a glyph that appears, disappears or changes flips pixels by
+   the full contrast.
+3. It lies between a darker and a brighter neighbour of the other image (a range test, in
+   both directions): each channel of the new value is inside the min..max of the old
+   image's 3x3 neighbourhood, and vice versa, give or take `RANGE_MARGIN` levels plus
+   `RANGE_CONTRAST` of that neighbourhood's contrast (resampling filters overshoot edges,
+   and a stem that spreads over two pixels loses its darkest value). A new colour (a red
+   block in grey text, a text recolour) fails it.
+
+Why not pixelmatch's full test? Measured on text drawn 0.25 px apart (4x supersampled,
+LANCZOS-downsampled, default PIL font), its "darkest or brightest neighbour lies in a flat
+area of both images" rule classed only ~15 % of the changed pixels as AA, because the
+background next to a resampled glyph is rarely bit-identical in both images; and it is the
+rule that labels a solid block drawn into busy text as AA (fixture `login`). The three tests
+above class all of those shifts as AA while a changed word, digit or punctuation mark in
+11-20 px text still leaves a cluster (see tests/engine/test_known_answers.py).
+
+Everything runs per window around the changed pixels (see windows.py): identical-neighbour
+counts as whole-window array operations, then gathered 3x3 neighbourhoods for the pixels
+that are not flat, so a heavy change over flat areas costs a few array passes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .windows import row_bands
+
+#: Fixed per-channel tolerance of the range test, in 8-bit levels.
+RANGE_MARGIN = 16
+#: Extra range-test tolerance, as a fraction of the neighbourhood's contrast.
+RANGE_CONTRAST = 0.4
+#: Largest change, as a fraction of the pixel's strongest edge, that can still be AA.
+MAX_CHANGE_RATIO = 0.7
+
+# The 8 neighbours as (dy, dx).
+_DY = np.array([-1, -1, -1, 0, 0, 1, 1, 1], dtype=np.intp)
+_DX = np.array([-1, 0, 1, -1, 1, -1, 0, 1], dtype=np.intp)
+
+# Four of the eight directions; each comparison is credited to both pixels of the pair.
+_HALF_OFFSETS = ((0, 1), (1, -1), (1, 0), (1, 1))
+
+
+def sibling_counts(window: np.ndarray) -> np.ndarray:
+    """Per pixel: how many of its 8 neighbours are bit-identical (uint32 RGBA) to it.
+
+    Like pixelmatch, a pixel on the window border gets one extra count, standing in for the
+    neighbours it does not have. Callers only read counts of pixels at least one pixel away
+    from window borders that are not image borders, so this equals a full-image count there.
+    """
+    height, width = window.shape
+    counts = np.zeros((height, width), dtype=np.uint8)
+    for dy, dx in _HALF_OFFSETS:
+        # Pair (y, x) with (y + dy, x + dx) wherever both are inside the window.
+        ya = slice(0, height - dy)
+        yb = slice(dy, height)
+        xa = slice(max(0, -dx), width - max(0, dx))
+        xb = slice(max(0, dx), width + min(0, dx))
+        same = window[ya, xa] == window[yb, xb]
+        counts[ya, xa] += same
+        counts[yb, xb] += same
+    counts[0, :] += 1
+    if height > 1:
+        counts[-1, :] += 1
+    counts[1:-1, 0] += 1
+    if width > 1:
+        counts[1:-1, -1] += 1
+    return counts
+
+
+def _range(flat: np.ndarray, nidx: np.ndarray, cidx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel min and max (int16, (n, 4)) of each point's 3x3 neighbourhood."""
+    neighbours = flat[nidx].view(np.uint8).reshape(8, -1, 4)
+    centre = flat[cidx].view(np.uint8).reshape(-1, 4)
+    low = np.minimum(neighbours.min(axis=0), centre)
+    high = np.maximum(neighbours.max(axis=0), centre)
+    return low.astype(np.int16), high.astype(np.int16)
+
+
+def _window_aa(wa: np.ndarray, wb: np.ndarray, py: np.ndarray, px: np.ndarray) -> np.ndarray:
+    """AA verdict for points (py, px) of one window of the baseline (wa) and current (wb)."""
+    height, width = wa.shape
+    result = np.zeros(py.size, dtype=bool)
+    centre = py * width + px
+    # Test 1, on whole-window counts: most pixels of a heavy change (a theme switch, a moved
+    # panel) are in flat areas and drop out here before any per-pixel gathering.
+    busy = np.flatnonzero(
+        (sibling_counts(wa).ravel()[centre] <= 2) | (sibling_counts(wb).ravel()[centre] <= 2)
+    )
+    if busy.size == 0:
+        return result
+    cidx = centre[busy]
+    cy = py[busy]
+    cx = px[busy]
+    # Neighbour indices as (8, n): reductions over the first axis are elementwise min/max of
+    # eight contiguous arrays, which numpy vectorises; over a trailing axis of 8 it does not.
+    ny = cy + _DY[:, None]
+    nx = cx + _DX[:, None]
+    nidx = np.clip(ny, 0, height - 1) * width + np.clip(nx, 0, width - 1)
+    # A neighbour outside the image is clipped onto an edge pixel, which is itself inside
+    # the 3x3 neighbourhood, so the min..max range below is unchanged by the clipping.
+    flat_a = wa.ravel()
+    flat_b = wb.ravel()
+    low_a, high_a = _range(flat_a, nidx, cidx)
+    low_b, high_b = _range(flat_b, nidx, cidx)
+    # int16 from here on: differences of uint8 values must not wrap around.
+    ia = flat_a[cidx].view(np.uint8).reshape(-1, 4).astype(np.int16)
+    ib = flat_b[cidx].view(np.uint8).reshape(-1, 4).astype(np.int16)
+
+    # Test 2: the change is a fraction of the strongest edge at this pixel. The largest
+    # |neighbour - centre| is max(high - centre, centre - low).
+    edge_a = np.maximum(high_a - ia, ia - low_a)
+    edge_b = np.maximum(high_b - ib, ib - low_b)
+    edge = np.maximum(edge_a, edge_b)[:, :3]
+    change = np.abs(ib - ia)
+    small = np.all(change[:, :3] <= MAX_CHANGE_RATIO * edge, axis=1)
+    # An alpha change is never anti-aliasing of an opaque screenshot.
+    small &= change[:, 3] == 0
+
+    # Test 3: each value lies within the other image's neighbourhood range (centre included).
+    tol_a = RANGE_MARGIN + RANGE_CONTRAST * (high_a - low_a)[:, :3].max(axis=1, keepdims=True)
+    tol_b = RANGE_MARGIN + RANGE_CONTRAST * (high_b - low_b)[:, :3].max(axis=1, keepdims=True)
+    b_in_a = np.all((ib >= low_a - tol_a) & (ib <= high_a + tol_a), axis=1)
+    a_in_b = np.all((ia >= low_b - tol_b) & (ia <= high_b + tol_b), axis=1)
+
+    result[busy] = small & b_in_a & a_in_b
+    return result
+
+
+def antialiased(
+    baseline: np.ndarray, current: np.ndarray, ys: np.ndarray, xs: np.ndarray
+) -> np.ndarray:
+    """For changed pixels (ys, xs), sorted by row: True where the change is anti-aliasing.
+
+    `baseline` and `current` are (height, width) uint32 views of RGBA images of equal size.
+    """
+    result = np.zeros(ys.size, dtype=bool)
+    height, width = baseline.shape
+    # Margin 1 keeps every point one pixel inside its window (unless at the image edge), where
+    # the window's identical-neighbour counts equal the full image's. Gap 8: bridging a few
+    # empty rows is cheaper than another window.
+    for win in row_bands(ys, xs, height, width, margin=1, max_gap=8):
+        result[win.start : win.stop] = _window_aa(
+            baseline[win.y0 : win.y1, win.x0 : win.x1],
+            current[win.y0 : win.y1, win.x0 : win.x1],
+            ys[win.start : win.stop] - win.y0,
+            xs[win.start : win.stop] - win.x0,
+        )
+    return result

@@ -69,8 +69,15 @@ def test_stop_without_drain_fails_pending_commands(tmp_path):
     db = open_database(project.db_path)
     writer = Writer(db).start()
     gate = threading.Event()
-    running = writer.submit(lambda: gate.wait(5))
+    started = threading.Event()
+
+    def blocker():
+        started.set()
+        return gate.wait(5)
+
+    running = writer.submit(blocker)
     queued = writer.submit(lambda: "never")
+    assert started.wait(5)
     stopper = threading.Thread(target=writer.stop, kwargs={"drain": False})
     stopper.start()
     gate.set()

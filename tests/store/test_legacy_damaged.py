@@ -303,3 +303,47 @@ def test_any_garbage_in_every_file_never_raises(scenario_project, garbage):
     after = snapshot(project)
     assert {k: after[k] for k in before} == before
     assert counts(project)["comparison"] == counts(project)["baseline"] == 0
+
+
+def test_details_entry_that_is_not_an_object_is_skipped(scenario_project):
+    project = scenario_project(B)
+    details = load(project, DETAILS)
+    victim = next(iter(details))
+    details[victim] = [1, 2]
+    save(project, DETAILS, details)
+    bootstrap(project)
+    assert counts(project)["comparison_detail"] == 2
+    assert skips(project) == [(DETAILS, victim, "details entry is [1, 2], not an object")]
+
+
+def test_metadata_without_a_screenshots_array_is_skipped_whole(scenario_project):
+    project = scenario_project(B)
+    meta = load(project, META)
+    meta["screenshots"] = {"homepage": {}}
+    save(project, META, meta)
+    bootstrap(project)
+    assert skips(project) == [(META, None, "wrong shape: 'screenshots' is an object, not an array")]
+    assert counts(project)["baseline"] == 0 and counts(project)["comparison"] == 9
+    assert "baseline_metadata" not in settings(project)
+
+
+def test_lone_surrogates_never_reach_sqlite(scenario_project):
+    project = scenario_project(D2)
+    meta = load(project, META)
+    meta["screenshots"][0]["name"] = "news\ud800feed"
+    save(project, META, meta)
+    hotspots = load(project, "hotspots.json")
+    hotspots["hotspots"]["bad\udfff"] = {"regions": []}
+    save(project, "hotspots.json", hotspots)
+    report = load(project, REPORT)
+    report["comparisons"][0]["name"] = "x\ud800"
+    save(project, REPORT, report)
+    bootstrap(project)
+    found = skips(project)
+    assert [(s, i) for s, i, _ in found] == [
+        (META, "news\\ud800feed"),
+        (REPORT, report["comparisons"][0]["id"]),
+        (DETAILS, report["comparisons"][0]["id"]),  # its details go with it
+        ("hotspots.json", "'bad\\udfff'"),
+    ]
+    assert counts(project)["baseline"] == 5 and counts(project)["hotspot"] == 3

@@ -12,24 +12,30 @@ signature of anti-aliasing, tested in three steps, all of which must hold:
    of its neighbours (in either image). A sub-pixel shift by t moves a value a fraction t of
    the way to its neighbour's; a glyph that appears, disappears or changes flips pixels by
    the full contrast.
-3. It lies between a darker and a brighter neighbour of the other image (a range test, in
-   both directions): each channel of the new value is inside the min..max of the old
-   image's 3x3 neighbourhood, and vice versa, give or take `RANGE_MARGIN` levels plus
-   `RANGE_CONTRAST` of that neighbourhood's contrast (resampling filters overshoot edges,
-   and a stem that spreads over two pixels loses its darkest value). A new colour (a red
-   block in grey text, a text recolour) fails it.
+3. It is a blend of the other image's neighbourhood, in both directions:
+   - each channel lies within the min..max of the other image's 3x3 neighbourhood, give or
+     take `RANGE_MARGIN` levels plus `RANGE_CONTRAST` of that neighbourhood's contrast
+     (resampling filters overshoot edges, and a stem that spreads over two pixels loses its
+     darkest value);
+   - its chroma (max - min of RGB) is not above the neighbourhood's largest chroma, give or
+     take `CHROMA_MARGIN` and `CHROMA_SLACK`: chroma is convex, so a blend is never more
+     colourful than what it blends, while a green block drawn into grey text is.
 
 Why not pixelmatch's full test? Measured on text drawn 0.25 px apart (4x supersampled,
 LANCZOS-downsampled, default PIL font), its "darkest or brightest neighbour lies in a flat
 area of both images" rule classed only ~15 % of the changed pixels as AA, because the
 background next to a resampled glyph is rarely bit-identical in both images; and it is the
-rule that labels a solid block drawn into busy text as AA (fixture `login`). The three tests
-above class all of those shifts as AA while a changed word, digit or punctuation mark in
-11-20 px text still leaves a cluster (see tests/engine/test_known_answers.py).
+rule that labels a solid block drawn into busy text as AA (fixture `login`). The tests above
+class all of those shifts as AA while a changed word, digit or punctuation mark in 11-20 px
+text still leaves a cluster (see tests/engine/test_known_answers.py and test_antialias.py).
+
+Known limit: a uniform recolour of thin text by less than about a third of its contrast
+(e.g. #141414 to #5a5a5a at 14 px) is indistinguishable, pixel by pixel, from a sub-pixel
+shift, and is classed as AA; larger text keeps flat glyph interiors and is detected.
 
 Everything runs per window around the changed pixels (see windows.py): identical-neighbour
-counts as whole-window array operations, then gathered 3x3 neighbourhoods for the pixels
-that are not flat, so a heavy change over flat areas costs a few array passes.
+counts as whole-window array operations, then gathered 3x3 neighbourhoods, in blocks, for
+the pixels that are not flat, so a heavy change over flat areas costs a few array passes.
 """
 
 from __future__ import annotations
@@ -42,12 +48,19 @@ from .windows import row_bands
 RANGE_MARGIN = 16
 #: Extra range-test tolerance, as a fraction of the neighbourhood's contrast.
 RANGE_CONTRAST = 0.4
+#: Chroma test tolerance: levels, and a fraction of the neighbourhood's largest chroma
+#: (resampling overshoot makes coloured text edges slightly more saturated than the text).
+CHROMA_MARGIN = 16
+CHROMA_SLACK = 0.4
 #: Largest change, as a fraction of the pixel's strongest edge, that can still be AA.
 MAX_CHANGE_RATIO = 0.7
 
 # The 8 neighbours as (dy, dx).
 _DY = np.array([-1, -1, -1, 0, 0, 1, 1, 1], dtype=np.intp)
 _DX = np.array([-1, 0, 1, -1, 1, -1, 0, 1], dtype=np.intp)
+
+# Points per block in the per-pixel tests.
+_BLOCK = 1 << 15
 
 # Four of the eight directions; each comparison is credited to both pixels of the pair.
 _HALF_OFFSETS = ((0, 1), (1, -1), (1, 0), (1, 1))
@@ -80,13 +93,23 @@ def sibling_counts(window: np.ndarray) -> np.ndarray:
     return counts
 
 
-def _range(flat: np.ndarray, nidx: np.ndarray, cidx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel min and max (int16, (n, 4)) of each point's 3x3 neighbourhood."""
+def _chroma(pixels: np.ndarray) -> np.ndarray:
+    """max(R, G, B) - min(R, G, B) of uint8 RGBA pixels (..., 4), as int16."""
+    rgb = pixels[..., :3]
+    return rgb.max(axis=-1).astype(np.int16) - rgb.min(axis=-1)
+
+
+def _range(
+    flat: np.ndarray, nidx: np.ndarray, cidx: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per point: per-channel min and max (int16, (n, 4)) of its 3x3 neighbourhood, and the
+    largest chroma in it (int16, (n,))."""
     neighbours = flat[nidx].view(np.uint8).reshape(8, -1, 4)
     centre = flat[cidx].view(np.uint8).reshape(-1, 4)
     low = np.minimum(neighbours.min(axis=0), centre)
     high = np.maximum(neighbours.max(axis=0), centre)
-    return low.astype(np.int16), high.astype(np.int16)
+    chroma = np.maximum(_chroma(neighbours).max(axis=0), _chroma(centre))
+    return low.astype(np.int16), high.astype(np.int16), chroma
 
 
 def _window_aa(wa: np.ndarray, wb: np.ndarray, py: np.ndarray, px: np.ndarray) -> np.ndarray:
@@ -99,22 +122,38 @@ def _window_aa(wa: np.ndarray, wb: np.ndarray, py: np.ndarray, px: np.ndarray) -
     busy = np.flatnonzero(
         (sibling_counts(wa).ravel()[centre] <= 2) | (sibling_counts(wb).ravel()[centre] <= 2)
     )
-    if busy.size == 0:
-        return result
-    cidx = centre[busy]
-    cy = py[busy]
-    cx = px[busy]
+    flat_a = wa.ravel()
+    flat_b = wb.ravel()
+    # Blocks of points keep the (8, n) temporaries in the CPU cache on heavy changes.
+    for start in range(0, busy.size, _BLOCK):
+        chosen = busy[start : start + _BLOCK]
+        result[chosen] = _edge_and_range_tests(
+            flat_a, flat_b, py[chosen], px[chosen], centre[chosen], height, width
+        )
+    return result
+
+
+def _edge_and_range_tests(
+    flat_a: np.ndarray,
+    flat_b: np.ndarray,
+    cy: np.ndarray,
+    cx: np.ndarray,
+    cidx: np.ndarray,
+    height: int,
+    width: int,
+) -> np.ndarray:
+    """Tests 2 and 3 for points (cy, cx) of a window, flattened as flat_a / flat_b."""
     # Neighbour indices as (8, n): reductions over the first axis are elementwise min/max of
     # eight contiguous arrays, which numpy vectorises; over a trailing axis of 8 it does not.
     ny = cy + _DY[:, None]
     nx = cx + _DX[:, None]
-    nidx = np.clip(ny, 0, height - 1) * width + np.clip(nx, 0, width - 1)
     # A neighbour outside the image is clipped onto an edge pixel, which is itself inside
     # the 3x3 neighbourhood, so the min..max range below is unchanged by the clipping.
-    flat_a = wa.ravel()
-    flat_b = wb.ravel()
-    low_a, high_a = _range(flat_a, nidx, cidx)
-    low_b, high_b = _range(flat_b, nidx, cidx)
+    np.clip(ny, 0, height - 1, out=ny)
+    np.clip(nx, 0, width - 1, out=nx)
+    nidx = ny * width + nx
+    low_a, high_a, chroma_a = _range(flat_a, nidx, cidx)
+    low_b, high_b, chroma_b = _range(flat_b, nidx, cidx)
     # int16 from here on: differences of uint8 values must not wrap around.
     ia = flat_a[cidx].view(np.uint8).reshape(-1, 4).astype(np.int16)
     ib = flat_b[cidx].view(np.uint8).reshape(-1, 4).astype(np.int16)
@@ -134,9 +173,11 @@ def _window_aa(wa: np.ndarray, wb: np.ndarray, py: np.ndarray, px: np.ndarray) -
     tol_b = RANGE_MARGIN + RANGE_CONTRAST * (high_b - low_b)[:, :3].max(axis=1, keepdims=True)
     b_in_a = np.all((ib >= low_a - tol_a) & (ib <= high_a + tol_a), axis=1)
     a_in_b = np.all((ia >= low_b - tol_b) & (ia <= high_b + tol_b), axis=1)
-
-    result[busy] = small & b_in_a & a_in_b
-    return result
+    # A blend of colours is never more colourful than the most colourful of them (chroma,
+    # max - min of RGB, is convex): a saturated colour in grey text is new content.
+    b_in_a &= _chroma(ib) <= chroma_a * (1 + CHROMA_SLACK) + CHROMA_MARGIN
+    a_in_b &= _chroma(ia) <= chroma_b * (1 + CHROMA_SLACK) + CHROMA_MARGIN
+    return small & b_in_a & a_in_b
 
 
 def antialiased(

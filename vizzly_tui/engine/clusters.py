@@ -30,25 +30,29 @@ class ClusterTable:
 
 
 def find_clusters(
-    ys: np.ndarray, xs: np.ndarray, intensity: np.ndarray, height: int, width: int
+    mask: np.ndarray, ys: np.ndarray, xs: np.ndarray, intensity: np.ndarray
 ) -> ClusterTable:
-    """Label the points (ys, xs) (sorted by row) into 8-connected clusters.
+    """Label the changed pixels into 8-connected clusters.
 
-    scipy.ndimage.label runs on one small window per band of rows instead of on a full-frame
-    mask: with few changes that saves most of the work, with many it is one full-size call.
-    A band boundary always has an empty row, so no cluster is split between two windows.
+    `mask` is the (height, width) boolean image of the changed pixels and (ys, xs) are the
+    same pixels in row-major order, with their intensities. scipy.ndimage.label runs on one
+    window per band of rows instead of the full frame: with few changes that saves most of
+    the work, with many it is one full-size call. A band boundary always has an empty row,
+    so no cluster is split between two windows.
     """
-    count = int(ys.size)
-    labels = np.empty(count, dtype=np.int64)
+    height, width = mask.shape
+    labels = np.empty(ys.size, dtype=np.int64)
     boxes: list[tuple[int, int, int, int]] = []
     offset = 0
     for win in row_bands(ys, xs, height, width, margin=0, max_gap=16):
-        py = ys[win.start : win.stop] - win.y0
-        px = xs[win.start : win.stop] - win.x0
-        mask = np.zeros((win.y1 - win.y0, win.x1 - win.x0), dtype=bool)
-        mask[py, px] = True
-        labelled, found = ndimage.label(mask, structure=_EIGHT_CONNECTED)
-        labels[win.start : win.stop] = labelled[py, px] + (offset - 1)
+        labelled, found = ndimage.label(
+            mask[win.y0 : win.y1, win.x0 : win.x1], structure=_EIGHT_CONNECTED
+        )
+        local = (ys[win.start : win.stop] - win.y0) * (win.x1 - win.x0) + (
+            xs[win.start : win.stop] - win.x0
+        )
+        labels[win.start : win.stop] = labelled.ravel()[local]
+        labels[win.start : win.stop] += offset - 1
         # find_objects returns one (row slice, column slice) per label, in label order.
         boxes.extend(
             (rows.start + win.y0, rows.stop + win.y0, cols.start + win.x0, cols.stop + win.x0)
@@ -58,11 +62,16 @@ def find_clusters(
     sizes = np.bincount(labels, minlength=offset)
     safe = np.maximum(sizes, 1)
     box_array = np.array(boxes, dtype=np.int64).reshape(-1, 4)
+    if intensity.size and intensity.min() == intensity.max():
+        # Common on heavy changes (everything saturated at 255): skip a weighted bincount.
+        mean_intensity = np.full(offset, float(intensity[0]))
+    else:
+        mean_intensity = np.bincount(labels, weights=intensity, minlength=offset) / safe
     return ClusterTable(
         sizes=sizes,
         mean_x=np.bincount(labels, weights=xs, minlength=offset) / safe,
         mean_y=np.bincount(labels, weights=ys, minlength=offset) / safe,
-        mean_intensity=np.bincount(labels, weights=intensity, minlength=offset) / safe,
+        mean_intensity=mean_intensity,
         y0=box_array[:, 0],
         y1=box_array[:, 1],
         x0=box_array[:, 2],

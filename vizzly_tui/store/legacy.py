@@ -12,6 +12,12 @@ has the wrong top-level shape is skipped whole and the other files still import.
 never raises; only database errors propagate. No file is ever written: the JSON files stay as
 they are, so the Vizzly CLI can still use the project.
 
+A comparison needs an `id` (16 lowercase hex digits, equal to comparison_id(signature)), a
+`name` and a `status`; without them, or with a duplicate signature, it is skipped. A field of
+the wrong type (a number that is a string or a bool, properties that are not an object...)
+costs only that field: it is stored NULL (or {}) and the change is logged as a note, because
+the comparison itself is still worth reviewing.
+
 Speed: rows are built as tuples and written with one `executemany` per table (peewee's
 insert_many is ~7x slower); 10,000 comparisons import in well under a second.
 """
@@ -21,6 +27,7 @@ from __future__ import annotations
 import gc
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,8 +80,9 @@ def _insert_build(cursor: sqlite3.Cursor, build: dict[str, Any]) -> int:
     return int(cursor.lastrowid or 0)
 
 
-def _load(vizzly: Path, rel: str, log: LogBook, *, want: type = dict) -> Any:
-    """The parsed file, or None when absent or unusable (the reason is logged)."""
+def _load(vizzly: Path, rel: str, log: LogBook) -> dict[str, Any] | None:
+    """The parsed file (every legacy file holds an object), or None when it is absent or
+    unusable (the reason is logged)."""
     path = vizzly / rel
     if not path.is_file():
         return None
@@ -82,7 +90,7 @@ def _load(vizzly: Path, rel: str, log: LogBook, *, want: type = dict) -> Any:
     if loaded.error is not None:
         log.skip(rel, None, loaded.error)
         return None
-    if type(loaded.value) is not want:
+    if type(loaded.value) is not dict:
         log.skip(rel, None, f"wrong shape: the top level is {type_name(loaded.value)}")
         return None
     if loaded.note:
@@ -111,7 +119,9 @@ def import_legacy_state(database: pw.SqliteDatabase) -> ImportSummary:
     gc.disable()
     try:
         # atomic(): a savepoint inside the migration's transaction, a transaction alone.
-        with database.atomic():
+        # __exception_wrapper__: the raw cursor's sqlite3 errors surface as peewee's, as they
+        # would from any other query on this database.
+        with database.atomic(), pw.__exception_wrapper__:
             cursor = database.cursor()
             if _already_imported(cursor):
                 summary.already_imported = True
@@ -208,7 +218,7 @@ def _import_report(
     sig_props: list[str],
     log: LogBook,
     summary: ImportSummary,
-    setting: Any,
+    setting: Callable[[str, Any], None],
 ) -> None:
     report = _load(vizzly, lr.REPORT, log)
     if report is not None and type(report.get("comparisons")) is not list:

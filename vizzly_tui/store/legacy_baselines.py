@@ -279,7 +279,10 @@ def _baseline_row(
     if signature is None:
         signature = identity.signature(name, properties, sig_props)
     else:
-        signature = text(signature)
+        try:
+            signature = text(signature)
+        except BadValue as exc:
+            raise BadValue(f"field 'signature' {exc}") from None
     if signature in seen:
         raise BadValue(f"duplicate signature {describe(signature)}")
     if "filename" in entry:

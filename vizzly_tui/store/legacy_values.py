@@ -41,6 +41,13 @@ class LogEntry:
     detail: str
 
 
+def storable(value: str) -> str:
+    """`value` with lone surrogates escaped, so a log line quoting input can always be stored."""
+    if value.isascii():
+        return value
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 @dataclass
 class LogBook:
     """Collects import_log rows in memory; they are written in one executemany at the end."""
@@ -48,13 +55,15 @@ class LogBook:
     entries: list[LogEntry] = field(default_factory=list)
 
     def skip(self, source: str, item: str | None, detail: str) -> None:
-        self.entries.append(LogEntry(source, item, SKIPPED, detail))
+        item = None if item is None else storable(item)
+        self.entries.append(LogEntry(source, item, SKIPPED, storable(detail)))
 
     def note(self, source: str, item: str | None, detail: str) -> None:
         # A note is an entry that was imported with a change (a field set to NULL...). It is
         # an 'imported' row so the outcome vocabulary stays imported|skipped; the prefix tells
         # it apart from the per-file "imported N ..." row.
-        self.entries.append(LogEntry(source, item, IMPORTED, NOTE_PREFIX + detail))
+        item = None if item is None else storable(item)
+        self.entries.append(LogEntry(source, item, IMPORTED, NOTE_PREFIX + storable(detail)))
 
     def count(self, source: str, n: int, what: str) -> None:
         self.entries.append(LogEntry(source, None, IMPORTED, f"imported {n} {what}"))

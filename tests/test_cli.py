@@ -128,3 +128,9 @@ def test_config_shows_sources(tmp_path, monkeypatch):
     assert data["port"]["source"] == "env VIZZLY_PORT"
     bad = run("--project", tmp_path, "config", "--threshold", "-1")
     assert bad.exit_code == 2
+
+
+def test_config_in_a_legacy_project_imports_it_once(scenario_project):
+    project = scenario_project("scenario-a-first-run")
+    assert run("--project", project, "config").exit_code == 0
+    assert (project / ".vizzly" / "state.db").exists()

@@ -286,6 +286,12 @@ def config(ctx: click.Context, as_json: bool, **flags: Any) -> None:
     from vizzly_tui.config import format_config, load_config
 
     root = _optional_project_root(ctx)
+    project = Project(root)
+    if project.vizzly_dir.is_dir() and not project.db_path.exists() and project.legacy_files():
+        # Like every command in a legacy project: import the Vizzly CLI's JSON once.
+        from vizzly_tui.store.bootstrap import ensure_schema
+
+        ensure_schema(project)
     cfg = load_config(root, flags=flags)
     _emit(cfg.to_dict(), as_json, lambda: format_config(cfg))
 

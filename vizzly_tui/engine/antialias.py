@@ -59,6 +59,9 @@ MAX_CHANGE_RATIO = 0.7
 _DY = np.array([-1, -1, -1, 0, 0, 1, 1, 1], dtype=np.intp)
 _DX = np.array([-1, 0, 1, -1, 1, -1, 0, 1], dtype=np.intp)
 
+# RGB change above which test 2 must fail, for may_be_antialiasing.
+_PREFILTER_LIMIT = int(MAX_CHANGE_RATIO * 255)
+
 # Points per block in the per-pixel tests.
 _BLOCK = 1 << 15
 
@@ -93,23 +96,32 @@ def sibling_counts(window: np.ndarray) -> np.ndarray:
     return counts
 
 
-def _chroma(pixels: np.ndarray) -> np.ndarray:
-    """max(R, G, B) - min(R, G, B) of uint8 RGBA pixels (..., 4), as int16."""
-    rgb = pixels[..., :3]
-    return rgb.max(axis=-1).astype(np.int16) - rgb.min(axis=-1)
+def _planes(flat: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Gather uint32 RGBA pixels and split them into channel planes: (4, *index.shape) int16.
+
+    Channel-planar data keeps every later step an elementwise operation over the points,
+    which numpy vectorises; reductions over a trailing axis of 3 or 4 channels it does not.
+    """
+    pixels = flat[index].view(np.uint8).reshape(*index.shape, 4)
+    return np.moveaxis(pixels, -1, 0).astype(np.int16)
 
 
-def _range(
-    flat: np.ndarray, nidx: np.ndarray, cidx: np.ndarray
+def _chroma(planes: np.ndarray) -> np.ndarray:
+    """max(R, G, B) - min(R, G, B) of channel planes (4, ...)."""
+    red, green, blue = planes[0], planes[1], planes[2]
+    return np.maximum(np.maximum(red, green), blue) - np.minimum(np.minimum(red, green), blue)
+
+
+def _neighbourhood(
+    flat: np.ndarray, nidx: np.ndarray, centre: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per point: per-channel min and max (int16, (n, 4)) of its 3x3 neighbourhood, and the
-    largest chroma in it (int16, (n,))."""
-    neighbours = flat[nidx].view(np.uint8).reshape(8, -1, 4)
-    centre = flat[cidx].view(np.uint8).reshape(-1, 4)
-    low = np.minimum(neighbours.min(axis=0), centre)
-    high = np.maximum(neighbours.max(axis=0), centre)
+    """Per point, over its 3x3 neighbourhood: per-channel min and max, (4, n) int16, and the
+    largest chroma, (n,) int16. `centre` is the point's own planes, (4, n)."""
+    neighbours = _planes(flat, nidx)  # (4, 8, n)
+    low = np.minimum(neighbours.min(axis=1), centre)
+    high = np.maximum(neighbours.max(axis=1), centre)
     chroma = np.maximum(_chroma(neighbours).max(axis=0), _chroma(centre))
-    return low.astype(np.int16), high.astype(np.int16), chroma
+    return low, high, chroma
 
 
 def _window_aa(wa: np.ndarray, wb: np.ndarray, py: np.ndarray, px: np.ndarray) -> np.ndarray:
@@ -152,32 +164,46 @@ def _edge_and_range_tests(
     np.clip(ny, 0, height - 1, out=ny)
     np.clip(nx, 0, width - 1, out=nx)
     nidx = ny * width + nx
-    low_a, high_a, chroma_a = _range(flat_a, nidx, cidx)
-    low_b, high_b, chroma_b = _range(flat_b, nidx, cidx)
-    # int16 from here on: differences of uint8 values must not wrap around.
-    ia = flat_a[cidx].view(np.uint8).reshape(-1, 4).astype(np.int16)
-    ib = flat_b[cidx].view(np.uint8).reshape(-1, 4).astype(np.int16)
+    ia = _planes(flat_a, cidx)  # (4, n)
+    ib = _planes(flat_b, cidx)
+    low_a, high_a, chroma_a = _neighbourhood(flat_a, nidx, ia)
+    low_b, high_b, chroma_b = _neighbourhood(flat_b, nidx, ib)
 
     # Test 2: the change is a fraction of the strongest edge at this pixel. The largest
     # |neighbour - centre| is max(high - centre, centre - low).
-    edge_a = np.maximum(high_a - ia, ia - low_a)
-    edge_b = np.maximum(high_b - ib, ib - low_b)
-    edge = np.maximum(edge_a, edge_b)[:, :3]
+    edge = np.maximum(np.maximum(high_a - ia, ia - low_a), np.maximum(high_b - ib, ib - low_b))
     change = np.abs(ib - ia)
-    small = np.all(change[:, :3] <= MAX_CHANGE_RATIO * edge, axis=1)
     # An alpha change is never anti-aliasing of an opaque screenshot.
-    small &= change[:, 3] == 0
+    small = change[3] == 0
+    for channel in range(3):
+        small &= change[channel] <= MAX_CHANGE_RATIO * edge[channel]
 
-    # Test 3: each value lies within the other image's neighbourhood range (centre included).
-    tol_a = RANGE_MARGIN + RANGE_CONTRAST * (high_a - low_a)[:, :3].max(axis=1, keepdims=True)
-    tol_b = RANGE_MARGIN + RANGE_CONTRAST * (high_b - low_b)[:, :3].max(axis=1, keepdims=True)
-    b_in_a = np.all((ib >= low_a - tol_a) & (ib <= high_a + tol_a), axis=1)
-    a_in_b = np.all((ia >= low_b - tol_b) & (ia <= high_b + tol_b), axis=1)
-    # A blend of colours is never more colourful than the most colourful of them (chroma,
-    # max - min of RGB, is convex): a saturated colour in grey text is new content.
-    b_in_a &= _chroma(ib) <= chroma_a * (1 + CHROMA_SLACK) + CHROMA_MARGIN
-    a_in_b &= _chroma(ia) <= chroma_b * (1 + CHROMA_SLACK) + CHROMA_MARGIN
-    return small & b_in_a & a_in_b
+    # Test 3: each value lies within the other image's neighbourhood range (centre included),
+    # and is no more colourful than that neighbourhood: a blend of colours is never more
+    # colourful than the most colourful of them (chroma, max - min of RGB, is convex), so a
+    # saturated colour in grey text is new content.
+    blend = small
+    for value, low, high, chroma in ((ib, low_a, high_a, chroma_a), (ia, low_b, high_b, chroma_b)):
+        spread = np.maximum(np.maximum(high[0] - low[0], high[1] - low[1]), high[2] - low[2])
+        tolerance = RANGE_MARGIN + RANGE_CONTRAST * spread
+        for channel in range(4):
+            blend &= value[channel] >= low[channel] - tolerance
+            blend &= value[channel] <= high[channel] + tolerance
+        blend &= _chroma(value) <= chroma * (1 + CHROMA_SLACK) + CHROMA_MARGIN
+    return blend
+
+
+def may_be_antialiasing(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Cheap necessary condition of test 2 on (n, 4) uint8 RGBA pairs, no neighbourhood needed.
+
+    A change can only be AA if no RGB channel moved by more than MAX_CHANGE_RATIO * 255 (no
+    edge is stronger than 255) and alpha did not move. On a theme switch this rules out most
+    changed pixels before any neighbourhood is gathered.
+    """
+    moved = np.maximum(first, second) - np.minimum(first, second)  # |a - b| without overflow
+    # Channel by channel (1-D strided views): elementwise ufuncs over n points, not over 4.
+    largest = np.maximum(np.maximum(moved[:, 0], moved[:, 1]), moved[:, 2])
+    return (largest <= _PREFILTER_LIMIT) & (moved[:, 3] == 0)
 
 
 def antialiased(

@@ -7,24 +7,28 @@ Cost is kept proportional to what changed:
 4. CIEDE2000 runs on the candidates only, in float32 (colour.py);
 5. the anti-aliasing tests run on the pixels above the threshold only (antialias.py);
 6. connected components are labelled in small windows around the changes (clusters.py);
-7. the diff image is a palette PNG at zlib level 1 (diffimage.py).
+7. the diff image is a palette PNG at zlib level 1 (diffimage.py), drawn and written on the
+   second core while this thread labels the clusters (workers.py).
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 import os
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
 
-from .antialias import antialiased
+from .antialias import antialiased, may_be_antialiasing
 from .clusters import find_clusters
 from .colour import delta_e_rgba
 from .decode import DEFAULT_MAX_PIXELS, check_pixel_budget, decode_pair, read_png_size
 from .diffimage import render_diff, write_atomically
 from .errors import DimensionMismatch, EngineError, ImageError
 from .result import BoundingBox, Cluster, DiffResult, HeightDiff, IntensityStats
+from .workers import pool
 
 #: ΔE at which the reported intensity saturates at 255 (honeydiff's scale).
 _INTENSITY_FULL_SCALE = 10.0
@@ -35,14 +39,19 @@ class OptionError(EngineError, ValueError):
     """An invalid comparison option (negative threshold, min_cluster_size below 1...)."""
 
 
+def _is_integer(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def _check_options(threshold: float, min_cluster_size: int, max_pixels: int) -> None:
-    if not isinstance(threshold, int | float) or not math.isfinite(threshold) or threshold < 0:
+    # Checked up front so that a bad option from a config file or an SDK property is a clear
+    # EngineError (the CLI reports it and exits 2), not a numpy error halfway through.
+    valid_threshold = isinstance(threshold, numbers.Real) and not isinstance(threshold, bool)
+    if not valid_threshold or not math.isfinite(threshold) or threshold < 0:
         raise OptionError(f"threshold must be a finite number >= 0, got {threshold!r}")
-    if isinstance(min_cluster_size, bool) or not isinstance(min_cluster_size, int):
+    if not _is_integer(min_cluster_size) or min_cluster_size < 1:
         raise OptionError(f"min_cluster_size must be an integer >= 1, got {min_cluster_size!r}")
-    if min_cluster_size < 1:
-        raise OptionError(f"min_cluster_size must be an integer >= 1, got {min_cluster_size!r}")
-    if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
+    if not _is_integer(max_pixels) or max_pixels < 1:
         raise OptionError(f"max_pixels must be a positive integer, got {max_pixels!r}")
 
 
@@ -158,45 +167,58 @@ def compare_arrays(
     # Bit-exact comparison of whole RGBA pixels: one uint32 compare per pixel.
     a32 = baseline.view(np.uint32).reshape(height1, width)[:common]
     b32 = current.view(np.uint32).reshape(height2, width)[:common]
-    # int32 indices (images are capped far below 2**31 pixels) halve the memory traffic of
-    # every gather and index computation on heavy changes.
-    candidates = np.flatnonzero(a32 != b32).astype(np.int32)
+    # int32 indices halve the memory traffic of every gather and index computation on heavy
+    # changes (decoded images are capped far below 2**31 pixels; arrays passed in may not be).
+    index_type = np.int32 if common * width < 2**31 else np.int64
+    candidates = np.flatnonzero(a32 != b32).astype(index_type)
     extra_rows = canvas_height - common
     if candidates.size == 0 and extra_rows == 0:
         return _identical(width, canvas_height)
 
+    # Pixels stay packed as uint32 while they are gathered and selected: a 1-D gather of
+    # uint32 is several times faster than a row gather of an (n, 4) uint8 array.
+    first = a32.ravel()[candidates]
+    second = b32.ravel()[candidates]
+    # Exact ΔE is only needed up to the threshold and up to the intensity scale's top.
     delta_e = delta_e_rgba(
-        a32.ravel()[candidates].view(np.uint8).reshape(-1, 4),
-        b32.ravel()[candidates].view(np.uint8).reshape(-1, 4),
-        # Exact ΔE is only needed up to the threshold and up to the intensity scale's top.
-        saturate_at=max(threshold, _INTENSITY_FULL_SCALE),
+        _channels(first), _channels(second), saturate_at=max(threshold, _INTENSITY_FULL_SCALE)
     )
-    above = delta_e > threshold
+    above = np.flatnonzero(delta_e > threshold)
     changed = candidates[above]
     delta_e = delta_e[above]
+    aa_ys = aa_xs = _EMPTY
     if antialiasing and changed.size:
-        ys, xs = np.divmod(changed, np.int32(width))
-        is_aa = antialiased(a32, b32, ys, xs)
-        aa_ys, aa_xs = ys[is_aa], xs[is_aa]
-        keep = ~is_aa
-        changed, delta_e = changed[keep], delta_e[keep]
-    else:
-        aa_ys = aa_xs = _EMPTY
-    ys, xs = np.divmod(changed, np.int32(width))
-    mask = np.zeros(common * width, dtype=bool)
-    mask[changed] = True
-    mask = mask.reshape(common, width)
-
-    # honeydiff's intensity scale: ΔE 10 or more is 255; integers, so stats use a histogram.
-    intensity = np.minimum(delta_e * (255.0 / _INTENSITY_FULL_SCALE), 255.0).astype(np.uint8)
+        # Only pixels that pass the cheap per-pixel condition get the neighbourhood tests.
+        maybe = np.flatnonzero(may_be_antialiasing(_channels(first), _channels(second))[above])
+        if maybe.size:
+            aa_ys, aa_xs = np.divmod(changed[maybe], index_type(width))
+            is_aa = antialiased(a32, b32, aa_ys, aa_xs)
+            aa_ys, aa_xs = aa_ys[is_aa], aa_xs[is_aa]
+            if aa_ys.size:
+                keep = np.ones(changed.size, dtype=bool)
+                keep[maybe[is_aa]] = False
+                changed, delta_e = changed[keep], delta_e[keep]
     extra_pixels = extra_rows * width
-    clusters = _clusters(mask, ys, xs, intensity, extra_rows, min_cluster_size)
-    diff_pixels = int(ys.size) + extra_pixels
+    diff_pixels = int(changed.size) + extra_pixels
 
+    # The diff image is drawn and encoded on the second core while this thread clusters.
     image_path: Path | None = None
+    writing: Future[None] | None = None
     if diff_path is not None and (diff_pixels or aa_ys.size):
         image_path = Path(diff_path)
-        write_atomically(render_diff(baseline, current, ys, xs, aa_ys, aa_xs), image_path)
+        aa_flat = aa_ys * width + aa_xs
+        writing = pool().submit(_write_diff, baseline, current, changed, aa_flat, image_path)
+    try:
+        ys, xs = np.divmod(changed, index_type(width))
+        mask = np.zeros(common * width, dtype=bool)
+        mask[changed] = True
+        mask = mask.reshape(common, width)
+        # honeydiff's intensity scale: ΔE 10 or more is 255; integers, so stats use a histogram.
+        intensity = np.minimum(delta_e * (255.0 / _INTENSITY_FULL_SCALE), 255.0).astype(np.uint8)
+        clusters = _clusters(mask, ys, xs, intensity, extra_rows, min_cluster_size)
+    finally:
+        if writing is not None:
+            writing.result()  # re-raises a failed write; never leaves it running unseen
 
     return DiffResult(
         is_different=any(c.pixel_count >= min_cluster_size for c in clusters),
@@ -217,6 +239,21 @@ def compare_arrays(
         height=canvas_height,
         diff_image=image_path,
     )
+
+
+def _write_diff(
+    baseline: np.ndarray,
+    current: np.ndarray,
+    diff_flat: np.ndarray,
+    aa_flat: np.ndarray,
+    path: Path,
+) -> None:
+    write_atomically(render_diff(baseline, current, diff_flat, aa_flat), path)
+
+
+def _channels(pixels: np.ndarray) -> np.ndarray:
+    """View packed uint32 RGBA pixels as (n, 4) uint8 channels, without copying."""
+    return pixels.view(np.uint8).reshape(-1, 4)
 
 
 def _clusters(

@@ -12,16 +12,14 @@ from __future__ import annotations
 import io
 import os
 import struct
-import threading
-import warnings
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from .errors import ImageError
+from .workers import pool
 
 #: Default pixel budget per image (50 megapixels, e.g. 7071 x 7071 or a 4K screenshot 6 times).
 DEFAULT_MAX_PIXELS = 50_000_000
@@ -31,19 +29,6 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _HEADER_LEN = 33
 # The PNG specification caps each dimension at 2^31 - 1.
 _MAX_DIMENSION = 2**31 - 1
-
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
-
-
-def _pool() -> ThreadPoolExecutor:
-    # One long-lived pool: creating threads per comparison would cost more than a small decode.
-    global _executor
-    if _executor is None:
-        with _executor_lock:
-            if _executor is None:
-                _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="vizzly-decode")
-    return _executor
 
 
 def _parse_header(head: bytes, label: str) -> tuple[int, int]:
@@ -113,13 +98,11 @@ def decode_png(
     width, height = _parse_header(bytes(data[:_HEADER_LEN]), label)
     check_pixel_budget(width, height, max_pixels, label)
     try:
-        with warnings.catch_warnings():
-            # We enforce our own budget above; Pillow's warning for big-but-allowed images
-            # would only be noise for a caller who raised max_pixels on purpose.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=("PNG",)) as image:
-                image.load()
-                raw = _rgba_bytes(image)
+        # Pillow's own decompression-bomb check (Image.MAX_IMAGE_PIXELS) still applies after
+        # ours; it only matters to a caller who raises max_pixels above Pillow's limit.
+        with Image.open(io.BytesIO(data), formats=("PNG",)) as image:
+            image.load()
+            raw = _rgba_bytes(image)
         # No copy: numpy reads the bytes object (the array is read-only, which we never mind).
         pixels = np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 4)
     except Image.DecompressionBombError as exc:
@@ -129,8 +112,6 @@ def decode_png(
     except (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error) as exc:
         # Pillow reports truncated data and bad chunks as OSError/SyntaxError/ValueError.
         raise ImageError(f"{label} is a corrupt or truncated PNG: {exc}") from exc
-    if pixels.shape != (height, width, 4):
-        raise ImageError(f"{label} decoded to an unexpected shape {pixels.shape}")
     return pixels
 
 
@@ -143,7 +124,7 @@ def decode_pair(
     for data, label in ((baseline, "baseline image"), (current, "current image")):
         width, height = _parse_header(bytes(data[:_HEADER_LEN]), label)
         check_pixel_budget(width, height, max_pixels, label)
-    future = _pool().submit(decode_png, current, max_pixels=max_pixels, label="current image")
+    future = pool().submit(decode_png, current, max_pixels=max_pixels, label="current image")
     try:
         first = decode_png(baseline, max_pixels=max_pixels, label="baseline image")
     except BaseException:

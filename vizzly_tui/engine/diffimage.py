@@ -48,14 +48,13 @@ def _ramp_indices(rgba: np.ndarray) -> np.ndarray:
 
 
 def render_diff(
-    baseline: np.ndarray,
-    current: np.ndarray,
-    diff_ys: np.ndarray,
-    diff_xs: np.ndarray,
-    aa_ys: np.ndarray,
-    aa_xs: np.ndarray,
+    baseline: np.ndarray, current: np.ndarray, diff_flat: np.ndarray, aa_flat: np.ndarray
 ) -> Image.Image:
-    """Build the palette image, sized width x max(height1, height2)."""
+    """Build the palette image, sized width x max(height1, height2).
+
+    `diff_flat` and `aa_flat` are row-major pixel indices (y * width + x) of the changed and
+    anti-aliasing pixels; flat indices make the marking a 1-D scatter.
+    """
     height1 = baseline.shape[0]
     height2 = current.shape[0]
     indices = np.empty((max(height1, height2), current.shape[1]), dtype=np.uint8)
@@ -65,8 +64,9 @@ def render_diff(
         indices[height2:] = _ramp_indices(baseline[height2:]) + _TINT_BASE
     elif height2 > height1:
         indices[height1:] += _TINT_BASE
-    indices[aa_ys, aa_xs] = AA_INDEX
-    indices[diff_ys, diff_xs] = DIFF_INDEX
+    flat = indices.ravel()
+    flat[aa_flat] = AA_INDEX
+    flat[diff_flat] = DIFF_INDEX
     image = Image.fromarray(indices, "P")
     image.putpalette(_PALETTE)
     return image

@@ -115,6 +115,11 @@ def test_compare_exit_codes(tmp_path):
     assert different.exit_code == 1
     assert json.loads(different.output)["diffPixels"] == 400
     assert (tmp_path / "d.png").exists()
+    wide = tmp_path / "wide.png"
+    Image.new("RGB", (80, 64), "white").save(wide)
+    mismatch = run("compare", a, wide, "--json")
+    assert mismatch.exit_code == 1
+    assert json.loads(mismatch.output)["reason"] == "dimension-mismatch"
     (tmp_path / "bad.png").write_bytes(b"not a png")
     assert run("compare", a, tmp_path / "bad.png").exit_code == 2
 

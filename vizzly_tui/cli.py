@@ -338,7 +338,7 @@ def compare(
     as_json: bool,
 ) -> None:
     """Compare two PNG files. Exit 0 when they match, 1 when they differ, 2 on error."""
-    from vizzly_tui.engine import EngineError, compare_files
+    from vizzly_tui.engine import DimensionMismatch, EngineError, compare_files
     from vizzly_tui.engine.report import format_result
 
     for path in (baseline, current):
@@ -352,6 +352,12 @@ def compare(
             min_cluster_size=min_cluster_size,
             diff_path=diff_path,
         )
+    except DimensionMismatch as exc:
+        # A different width is a difference (upstream records it as failed), not a usage error.
+        message = str(exc)
+        data = {"isDifferent": True, "reason": "dimension-mismatch", "error": message}
+        _emit(data, as_json, lambda: f"different: {message}")
+        sys.exit(1)
     except EngineError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)

@@ -114,8 +114,11 @@ def capture(
             f"{settings.max_pixels}"
         )
     # When the SDK sends no viewport, the signature uses the image's size (contract §3.3).
-    props.setdefault("viewport_width", (props.get("viewport") or {}).get("width") or width)
-    props.setdefault("viewport_height", (props.get("viewport") or {}).get("height") or height)
+    viewport = props.get("viewport") if isinstance(props.get("viewport"), dict) else {}
+    if props.get("viewport_width") is None:
+        props["viewport_width"] = viewport.get("width") or width
+    if props.get("viewport_height") is None:
+        props["viewport_height"] = viewport.get("height") or height
     name, signature, file_name, cid = identity.identify(
         raw_name, props, settings.signature_properties
     )

@@ -267,6 +267,119 @@ def demo(directory: Path, as_json: bool) -> None:
     _emit(data, as_json, lambda: formatting.status_text(data) + hint)
 
 
+# --- the SDK server -----------------------------------------------------------------------
+
+
+def _server_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--port",
+            type=click.IntRange(1, 65535),
+            help="Port to listen on (127.0.0.1 only). Default: configuration, else "
+            "47392; the next free port when it is taken.",
+        ),
+        click.option(
+            "--threshold",
+            type=click.FloatRange(min=0),
+            help="CIEDE2000 threshold (0 = exact). Default: configuration, else 2.",
+        ),
+        click.option(
+            "--min-cluster-size",
+            type=click.IntRange(min=1),
+            help="Smallest changed area that counts. Default: configuration, else 2.",
+        ),
+        click.option(
+            "--max-body-bytes",
+            type=click.IntRange(min=1),
+            help="Largest request body accepted (default 64 MiB).",
+        ),
+        click.option(
+            "--set-baseline",
+            is_flag=True,
+            help="Store every screenshot as the new baseline instead of comparing.",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _server_config(ctx: click.Context, flags: dict[str, Any]) -> tuple[Project, Any]:
+    from vizzly_tui.config import load_config
+
+    project = _project_or_create(ctx)
+    keys = ("port", "threshold", "min_cluster_size", "max_body_bytes")
+    return project, load_config(project.root, flags={k: flags.get(k) for k in keys})
+
+
+def _project_or_create(ctx: click.Context) -> Project:
+    """serve and run start a project: the current folder gets a .vizzly/ when none is found."""
+    try:
+        return _project(ctx)
+    except ProjectNotFound:
+        root = Path(ctx.obj.get("project") or Path.cwd()).resolve()
+        if not root.is_dir():
+            raise
+        (root / ".vizzly").mkdir(exist_ok=True)
+        return Project(root)
+
+
+@main.command()
+@_server_options
+@click.pass_context
+def serve(ctx: click.Context, set_baseline: bool, **flags: Any) -> None:
+    """Run the TDD server for the Vizzly SDKs until Ctrl-C or SIGTERM.
+
+    It speaks the Vizzly CLI's wire format (POST /screenshot and friends), so existing SDKs
+    send it screenshots unchanged. It listens on 127.0.0.1 only, refuses requests from web
+    pages of other origins, and records this session as one build.
+    """
+    from vizzly_tui.server.runner import run_async
+    from vizzly_tui.server.runner import serve as serve_forever
+
+    project, cfg = _server_config(ctx, flags)
+    echo = lambda line: click.echo(line)  # noqa: E731
+    sys.exit(run_async(serve_forever(project, cfg, set_baseline=set_baseline, echo=echo)))
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@_server_options
+@click.option("--no-fail-on-diff", is_flag=True, help="Exit 0 even when comparisons failed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.pass_context
+def run(
+    ctx: click.Context,
+    command: tuple[str, ...],
+    set_baseline: bool,
+    no_fail_on_diff: bool,
+    as_json: bool,
+    **flags: Any,
+) -> None:
+    """Start the server, run COMMAND (your tests) against it, then print a summary.
+
+    COMMAND gets VIZZLY_SERVER_URL, VIZZLY_BUILD_ID, VIZZLY_ENABLED=true and
+    VIZZLY_SET_BASELINE. Exit code: COMMAND's when it failed; else 1 when a comparison
+    failed (unless --no-fail-on-diff); else 0. Example: vizzly-tui run -- npx playwright test
+    """
+    from vizzly_tui.server.runner import run_async, run_command
+
+    project, cfg = _server_config(ctx, flags)
+    echo = (lambda _line: None) if as_json else (lambda line: click.echo(line, err=True))
+    code, data = run_async(
+        run_command(
+            project,
+            cfg,
+            command,
+            set_baseline=set_baseline,
+            fail_on_diff=not no_fail_on_diff,
+            echo=echo,
+        )
+    )
+    _emit({**data, "exitCode": code}, as_json, lambda: formatting.run_summary_text(data))
+    sys.exit(code)
+
+
 # --- configuration and one-off comparison -------------------------------------------------
 
 

@@ -135,3 +135,27 @@ def progress_printer() -> Callable[[int, int], None] | None:
         click.echo(end, err=True, nl=False)
 
     return show
+
+
+def run_summary_text(data: dict[str, Any]) -> str:
+    """The end-of-run summary: counts, then what needs a look."""
+    s = data["summary"]
+    rows = data["comparisons"]
+    lines = [
+        f"{s['total']} screenshots compared: {s['passed']} passed, {s['failed']} failed, "
+        f"{s['new']} new, {s['rejected']} rejected, {s['errors']} errors"
+    ]
+    for row in rows:
+        if row["status"] == "failed":
+            pct = row.get("diffPercentage")
+            what = f"{pct:.2f}%" if pct is not None else (row.get("reason") or "")
+            lines.append(f"  ◐ {row['name']:<30} {row['signature']}  {what}")
+    for row in rows:
+        if row["status"] in ("new", "baseline-created"):
+            lines.append(f"  + {row['name']:<30} {row['signature']}  new")
+    for row in rows:
+        if row["status"] == "error":
+            lines.append(f"  ! {row['name']:<30} {row.get('error') or ''}")
+    if s["failed"]:
+        lines.append("Review: vizzly-tui status, then vizzly-tui accept ID... or reject ID...")
+    return "\n".join(lines)

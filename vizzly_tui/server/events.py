@@ -1,0 +1,142 @@
+"""Server-sent events for `/api/events`, fed by polling `PRAGMA data_version`.
+
+data_version moves on every commit by any other connection: this process's writer, the
+`vizzly-tui accept` command, the app, another server. So one poll loop (every 250 ms, 3 µs a
+poll) sees every change whoever made it, and upstream's in-process-only events (§10.9) become
+cross-process. Each change is diffed against the last snapshot sent and becomes the upstream
+event names: reportData, comparisonUpdate, comparisonRemoved, summaryUpdate (and heartbeat).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+POLL_INTERVAL_S = 0.25
+HEARTBEAT_S = 30.0
+
+Snapshot = dict[str, Any] | None
+
+
+def frame(event: str, data: Any) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+def diff_frames(old: Snapshot, new: Snapshot) -> list[bytes]:
+    """The events that turn a client holding `old` into one holding `new`."""
+    if new is None:
+        return []
+    if old is None:
+        return [frame("reportData", new)]
+    frames: list[bytes] = []
+    before = {c["id"]: c for c in old.get("comparisons", [])}
+    after = {c["id"]: c for c in new.get("comparisons", [])}
+    for cid, row in after.items():
+        if before.get(cid) != row:
+            frames.append(frame("comparisonUpdate", row))
+    for cid in before:
+        if cid not in after:
+            frames.append(frame("comparisonRemoved", {"id": cid}))
+    rest_old = {k: v for k, v in old.items() if k != "comparisons"}
+    rest_new = {k: v for k, v in new.items() if k != "comparisons"}
+    if rest_old != rest_new:
+        frames.append(frame("summaryUpdate", rest_new))
+    return frames
+
+
+class EventHub:
+    """One poll loop for all SSE clients of this server."""
+
+    def __init__(
+        self,
+        data_version: Callable[[], int],
+        snapshot: Callable[[], Awaitable[Snapshot]],
+        *,
+        interval: float = POLL_INTERVAL_S,
+    ) -> None:
+        self._data_version = data_version
+        self._snapshot = snapshot
+        self._interval = interval
+        self._clients: set[asyncio.Queue[bytes | None]] = set()
+        self._last: Snapshot = None
+        self._version: int | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def client_count(self) -> int:
+        return len(self._clients)
+
+    async def start(self) -> None:
+        self._last = await self._snapshot()
+        self._version = self._data_version()
+        self._task = asyncio.create_task(self._poll(), name="vizzly-sse-poll")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        for queue in list(self._clients):
+            queue.put_nowait(None)
+
+    async def _poll(self) -> None:
+        last_beat = time.monotonic()
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                version = self._data_version()
+                if version != self._version:
+                    self._version = version
+                    await self.refresh()
+            except Exception:  # a bad poll must not end live updates for everyone
+                log.exception("SSE refresh failed")
+            if time.monotonic() - last_beat >= HEARTBEAT_S:
+                last_beat = time.monotonic()
+                self._broadcast([frame("heartbeat", {"timestamp": int(time.time() * 1000)})])
+
+    async def refresh(self) -> None:
+        new = await self._snapshot()
+        frames = diff_frames(self._last, new)
+        if new is not None or self._last is None:
+            self._last = new
+        if frames:
+            self._broadcast(frames)
+
+    def _broadcast(self, frames: list[bytes]) -> None:
+        for queue in self._clients:
+            for item in frames:
+                queue.put_nowait(item)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-cache",
+                "Connection": "keep-alive",
+                "X-Accel-Buffering": "no",
+            }
+        )
+        await response.prepare(request)
+        queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self._clients.add(queue)
+        try:
+            if self._last is not None:
+                await response.write(frame("reportData", self._last))
+            while True:
+                item = await queue.get()
+                if item is None:
+                    break
+                await response.write(item)
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            self._clients.discard(queue)
+        return response

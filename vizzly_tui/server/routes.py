@@ -1,0 +1,340 @@
+"""The HTTP routes of the TDD server, with upstream's bodies and status codes (contract §5).
+
+Deviations, on purpose: an unknown comparison id is 404 everywhere (upstream: 500 for
+accept/reject, §10.15); /images serves only the three image folders of this project's
+`.vizzly/` (upstream: anything under the process's cwd, §10.12).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from vizzly_tui import review
+from vizzly_tui.capture import capture
+from vizzly_tui.engine import ImageError
+from vizzly_tui.errors import NotFound, VizzlyError
+from vizzly_tui.identity import InvalidName
+from vizzly_tui.server import inputs
+from vizzly_tui.server.security import json_error, read_json
+from vizzly_tui.store import files, queries
+from vizzly_tui.store.models import Baseline
+
+if TYPE_CHECKING:
+    from vizzly_tui.server.app import ServerState
+
+STATE: web.AppKey[Any] = web.AppKey("vizzly_state")
+IMAGE_HEADERS = {
+    "Content-Type": "image/png",
+    "Cache-Control": "no-store, no-cache, must-revalidate",
+}
+LOCAL_BASELINE_HEADER = {
+    "buildId": "local-baseline",
+    "buildName": "Local TDD Baseline",
+    "environment": "test",
+    "branch": "local",
+}
+
+
+# --- report data (also the SSE snapshot) --------------------------------------------------
+
+
+def baseline_metadata(state: ServerState) -> dict[str, Any] | None:
+    """The baseline metadata object upstream attaches as `baseline` (contract §1.2 shape)."""
+    header = queries.get_setting("baseline_metadata")
+    rows = list(Baseline.select().order_by(Baseline.id))
+    if header is None and not rows:
+        return None
+    header = dict(header or LOCAL_BASELINE_HEADER)
+    header.setdefault("threshold", state.settings.threshold)
+    header.setdefault("signatureProperties", list(state.settings.signature_properties))
+    baselines = state.store.project.baselines_dir
+    header["screenshots"] = [
+        {
+            "name": row.name,
+            "properties": row.properties,
+            "path": str(baselines / row.file_name),
+            "signature": row.signature,
+        }
+        for row in rows
+    ]
+    return header
+
+
+def _upstream_summary(counts: dict[str, int]) -> dict[str, int]:
+    # upstream's buildSummary: `passed` includes new (contract §2.5, §10.2).
+    return {
+        "total": counts["total"],
+        "passed": counts["passed"] + counts["new"],
+        "failed": counts["failed"],
+        "rejected": counts["rejected"],
+        "errors": counts["errors"],
+    }
+
+
+def report_snapshot(state: ServerState) -> dict[str, Any] | None:
+    """`/api/report-data` for the current build; None before anything was recorded."""
+    build = queries.current_build()
+    if build is None:
+        return None
+    rows = queries.list_comparisons(build.id, sort="time", limit=None)
+    rows.sort(key=lambda c: (c.timestamp, c.updated_at, c.id))
+    if not rows and build.id == state.build_id and build.kind == "serve":
+        return None
+    timestamp = max((c.updated_at for c in rows), default=build.started_at)
+    return {
+        "timestamp": timestamp,
+        "comparisons": [queries.comparison_record(c) for c in rows],
+        "summary": _upstream_summary(queries.summary(build.id)),
+        "baseline": baseline_metadata(state),
+    }
+
+
+# --- SDK routes ---------------------------------------------------------------------------
+
+
+def _screenshot_body(state: ServerState, result: Any, name: str) -> tuple[int, dict[str, Any]]:
+    record, paths = result.record, result.paths
+    common = {"name": name, "baseline": str(paths["baseline"]), "current": str(paths["current"])}
+    status = result.status
+    if status == "new":
+        return 200, {"status": "new", **common, "tddMode": True}
+    if status == "passed":
+        return 200, {"status": "match", **common, "tddMode": True}
+    if status == "failed":
+        body = {
+            "status": "diff",
+            "name": name,
+            "message": f"Visual difference detected for '{name}'",
+            **{k: v for k, v in common.items() if k != "name"},
+            "diff": str(paths["diff"]) if record.get("diff") else None,
+        }
+        if record.get("diff_percentage") is not None:
+            body["diffPercentage"] = record["diff_percentage"]
+        body["threshold"] = record["threshold"]
+        body["tddMode"] = True
+        return 200, body
+    return 500, {"error": f"Comparison failed: {record.get('error')}", "tddMode": True}
+
+
+async def screenshot(request: web.Request) -> web.Response:
+    state: ServerState = request.app[STATE]
+    body = await read_json(request, state.max_body_bytes)
+    try:
+        req = inputs.parse_screenshot(
+            body, base_dir=state.store.project.root, max_image_bytes=state.max_body_bytes
+        )
+    except inputs.RequestError as exc:
+        return web.json_response(exc.body, status=exc.status)
+    try:
+        result = await state.run(
+            capture,
+            state.store,
+            state.build_id,
+            req.raw_name,
+            req.image,
+            req.properties,
+            state.settings,
+        )
+    except InvalidName as exc:
+        return web.json_response(
+            {"error": "Invalid screenshot name", "details": str(exc), "tddMode": True}, status=400
+        )
+    except ImageError as exc:
+        return web.json_response({"error": f"Invalid image: {exc}", "tddMode": True}, status=400)
+    except Exception as exc:
+        return json_error(500, f"Failed to process screenshot: {exc}")
+    status, payload = _screenshot_body(state, result, req.name)
+    if state.on_screenshot is not None:
+        state.on_screenshot(result.record)
+    return web.json_response(payload, status=status)
+
+
+async def flush(request: web.Request) -> web.Response:
+    state: ServerState = request.app[STATE]
+    counts = await state.run(queries.summary, state.build_id)
+    summary = {k: counts[k] for k in ("total", "passed", "failed", "new", "errors")}
+    return web.json_response({"success": True, "summary": summary})
+
+
+async def health(request: web.Request) -> web.Response:
+    state: ServerState = request.app[STATE]
+    snapshot = await state.run(report_snapshot, state)
+    baseline = None
+    stats = None
+    if snapshot is not None:
+        meta = snapshot["baseline"]
+        if meta is not None:
+            baseline = {"buildName": meta.get("buildName"), "createdAt": meta.get("createdAt")}
+        s = snapshot["summary"]
+        stats = {
+            "total": s["total"],
+            "passed": s["passed"],
+            "failed": s["failed"],
+            "errors": s["errors"],
+        }
+    return web.json_response(
+        {
+            "status": "ok",
+            "port": state.port,
+            "uptime": time.monotonic() - state.started,
+            "mode": "tdd",
+            "baseline": baseline,
+            "stats": stats,
+        }
+    )
+
+
+# --- dashboard API ------------------------------------------------------------------------
+
+
+async def report_data(request: web.Request) -> web.Response:
+    state: ServerState = request.app[STATE]
+    try:
+        snapshot = await state.run(report_snapshot, state)
+    except Exception:
+        return json_error(500, "Failed to read report data")
+    return web.json_response(snapshot)
+
+
+def _comparison(state: ServerState, key: str) -> dict[str, Any] | None:
+    build = queries.current_build()
+    if build is None:
+        return None
+    found = queries.find_comparison(build.id, key)
+    if found is None:
+        return {}
+    return {**queries.comparison_record(found), **(queries.comparison_details(found) or {})}
+
+
+async def comparison(request: web.Request) -> web.Response:
+    state: ServerState = request.app[STATE]
+    key = request.match_info["key"]  # aiohttp has already percent-decoded it (`|` in signatures)
+    data = await state.run(_comparison, state, key)
+    if data is None:
+        return json_error(404, "No report data found")
+    if not data:
+        return json_error(404, "Comparison not found")
+    return web.json_response(data)
+
+
+def _exists(cid: str) -> bool:
+    build = queries.current_build()
+    return build is not None and any(c.cid == cid for c in queries.find_comparisons(build.id, cid))
+
+
+async def _review_request(request: web.Request, action: str) -> web.Response:
+    state: ServerState = request.app[STATE]
+    body = await read_json(request, state.max_body_bytes)
+    cid = body.get("id") if isinstance(body, dict) else None
+    if not isinstance(cid, str) or not cid:
+        return json_error(400, "Comparison ID required")
+    if not await state.run(_exists, cid):
+        return json_error(404, f"Comparison not found with ID: {cid}")
+    store = state.store
+    try:
+        if action == "accept":
+            await state.run(review.accept, store, [cid], actor="http")
+            message = f"Baseline accepted for comparison {cid}"
+        elif action == "reject":
+            await state.run(review.reject, store, [cid], actor="http")
+            message = f"Changes rejected for comparison {cid}"
+        else:
+            await state.run(review.delete, store, [cid], actor="http")
+            message = f"Comparison {cid} deleted"
+    except NotFound as exc:
+        return json_error(404, str(exc))
+    except VizzlyError as exc:
+        return json_error(500, str(exc))
+    return web.json_response({"success": True, "message": message})
+
+
+async def accept(request: web.Request) -> web.Response:
+    return await _review_request(request, "accept")
+
+
+async def reject(request: web.Request) -> web.Response:
+    return await _review_request(request, "reject")
+
+
+async def delete(request: web.Request) -> web.Response:
+    return await _review_request(request, "delete")
+
+
+async def accept_all(request: web.Request) -> web.Response:
+    state: ServerState = request.app[STATE]
+    try:
+        result = await state.run(review.accept, state.store, all_=True, actor="http")
+    except NotFound as exc:
+        return json_error(404, str(exc))
+    return web.json_response(
+        {"success": True, "message": f"Accepted {result.count} baselines", "count": result.count}
+    )
+
+
+async def reset(request: web.Request) -> web.Response:
+    state: ServerState = request.app[STATE]
+    await state.run(review.reset, state.store, actor="http")
+    # Upstream's wording; here the reset can in fact be reversed with `vizzly-tui undo`.
+    return web.json_response({"success": True, "message": "Baselines reset to previous state"})
+
+
+async def legacy_accept(request: web.Request) -> web.Response:
+    """The legacy `POST /accept-baseline {id}` some SDK versions still call."""
+    state: ServerState = request.app[STATE]
+    body = await read_json(request, state.max_body_bytes)
+    cid = body.get("id") if isinstance(body, dict) else None
+    if not isinstance(cid, str) or not cid:
+        return json_error(400, "comparison ID is required")
+    if not await state.run(_exists, cid):
+        return json_error(404, f"Comparison not found with ID: {cid}")
+    result = await state.run(review.accept, state.store, [cid], actor="http")
+    name = result.items[0]["name"] if result.items else cid
+    return web.json_response(
+        {
+            "success": True,
+            "name": name,
+            "status": "accepted",
+            "message": f"Baseline accepted for '{name}'",
+        }
+    )
+
+
+async def image(request: web.Request) -> web.StreamResponse:
+    state: ServerState = request.app[STATE]
+    folder, file_name = request.match_info["folder"], request.match_info["file"]
+    project = state.store.project
+    try:
+        relative = files.relative_image_path(project, folder, file_name)
+        path = files.resolve_in_vizzly(project, relative)
+    except ValueError:
+        return json_error(404, "Image not found")
+    if not path.is_file():
+        return json_error(404, "Image not found")
+    return web.FileResponse(path, headers=IMAGE_HEADERS)
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    state: ServerState = request.app[STATE]
+    assert state.hub is not None
+    return await state.hub.handle(request)
+
+
+def register(app: web.Application, state: ServerState) -> None:
+    app[STATE] = state
+    r = app.router
+    r.add_get("/health", health)
+    r.add_post("/screenshot", screenshot)
+    r.add_post("/flush", flush)
+    r.add_post("/accept-baseline", legacy_accept)
+    r.add_get("/api/report-data", report_data)
+    r.add_get("/api/comparison/{key:.+}", comparison)
+    r.add_post("/api/baseline/accept", accept)
+    r.add_post("/api/baseline/accept-all", accept_all)
+    r.add_post("/api/baseline/reject", reject)
+    r.add_post("/api/baseline/delete", delete)
+    r.add_post("/api/baseline/reset", reset)
+    r.add_get("/api/events", events)
+    r.add_get("/images/{folder}/{file}", image)

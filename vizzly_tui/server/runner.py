@@ -1,0 +1,262 @@
+"""Start and stop a TDD server for `serve` and `run`: port, discovery files, registry, signals.
+
+A server binds 127.0.0.1 only. It tries the configured port (default 47392) and, when that is
+taken, the next free one, and says which (upstream never picks another, §10.10). While it
+runs, `.vizzly/server.json` tells the SDKs where it is (`port` as a string, as they expect)
+and the global registry (`$VIZZLY_HOME/servers.db`) lists it; both are removed on exit,
+SIGTERM included.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from vizzly_tui.capture import CaptureSettings, finish_build, start_build
+from vizzly_tui.config import Config
+from vizzly_tui.errors import ServerError
+from vizzly_tui.project import Project
+from vizzly_tui.server.app import ServerState, make_app
+from vizzly_tui.store import files, queries
+from vizzly_tui.store.store import Store, open_store
+
+log = logging.getLogger(__name__)
+HOST = "127.0.0.1"
+PORT_ATTEMPTS = 100
+Echo = Callable[[str], None]
+
+
+@dataclass
+class Server:
+    state: ServerState
+    runner: web.AppRunner
+    port: int
+    registry: Any | None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+
+def _registry(echo: Echo) -> Any | None:
+    """The global registry, or None with a warning: the server works without it."""
+    try:
+        from vizzly_tui.server.registry import Registry
+
+        return Registry.open()
+    except Exception as exc:
+        echo(f"warning: server registry unavailable ({exc}); continuing without it")
+        return None
+
+
+async def _bind(runner: web.AppRunner, first: int, skip: set[int]) -> int:
+    for port in range(first, min(first + PORT_ATTEMPTS, 65536)):
+        if port in skip:
+            continue
+        site = web.TCPSite(runner, HOST, port, reuse_address=False)
+        try:
+            await site.start()
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES):
+                continue
+            raise ServerError(f"cannot listen on {HOST}:{port}: {exc.strerror}") from exc
+        return port
+    raise ServerError(
+        f"no free port between {first} and {first + PORT_ATTEMPTS - 1}; choose one with --port"
+    )
+
+
+def write_server_json(project: Project, port: int, build_uid: str) -> None:
+    data = {
+        "port": str(port),
+        "pid": os.getpid(),
+        "startTime": int(time.time() * 1000),
+        "buildId": build_uid,
+        "failOnDiff": False,
+    }
+    files.atomic_write(project.vizzly_dir / "server.json", json.dumps(data, indent=2).encode())
+
+
+def remove_server_json(project: Project) -> None:
+    """Remove server.json only if it is ours (another server may have replaced it)."""
+    path = project.vizzly_dir / "server.json"
+    with contextlib.suppress(OSError, ValueError):
+        if json.loads(path.read_text()).get("pid") == os.getpid():
+            path.unlink()
+
+
+async def start_server(
+    store: Store,
+    config: Config,
+    *,
+    kind: str,
+    set_baseline: bool = False,
+    echo: Echo = print,
+    on_screenshot: Callable[[dict[str, Any]], None] | None = None,
+) -> Server:
+    project = store.project
+    build = start_build(store, kind)
+    settings = CaptureSettings(
+        threshold=config.threshold,
+        min_cluster_size=config.min_cluster_size,
+        signature_properties=tuple(config.signature_properties),
+        max_pixels=config.max_pixels,
+        set_baseline=set_baseline,
+    )
+    state = ServerState(
+        store,
+        build.id,
+        build.uid,
+        settings=settings,
+        max_body_bytes=config.max_body_bytes,
+        on_screenshot=on_screenshot,
+    )
+    runner = web.AppRunner(make_app(state), access_log=None, handle_signals=False)
+    await runner.setup()
+    registry = _registry(echo)
+    skip = set()
+    if registry is not None:
+        with contextlib.suppress(Exception):
+            skip = registry.used_ports()
+    try:
+        port = await _bind(runner, config.port, skip)
+    except BaseException:
+        await runner.cleanup()
+        if registry is not None:
+            registry.close()
+        finish_build(store, build.id, "failed")
+        raise
+    state.port = port
+    if port != config.port:
+        echo(f"port {config.port} is in use; using {port}")
+    write_server_json(project, port, build.uid)
+    if registry is not None:
+        try:
+            registry.register(
+                port=port, pid=os.getpid(), directory=project.root, name=project.root.name
+            )
+        except Exception as exc:
+            echo(f"warning: could not register in the server registry: {exc}")
+    return Server(state, runner, port, registry)
+
+
+async def stop_server(server: Server, *, status: str = "finished") -> None:
+    project = server.state.store.project
+    remove_server_json(project)
+    if server.registry is not None:
+        with contextlib.suppress(Exception):
+            server.registry.unregister(port=server.port, directory=project.root)
+        with contextlib.suppress(Exception):
+            server.registry.close()
+    await server.runner.cleanup()
+    finish_build(server.state.store, server.state.build_id, status)
+
+
+def _stop_event() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def screenshot_line(record: dict[str, Any]) -> str:
+    marks = {"new": "+", "passed": "✓", "failed": "◐", "error": "!"}
+    status = record.get("status", "?")
+    extra = ""
+    if status == "failed":
+        pct = record.get("diff_percentage")
+        extra = f"  {pct:.2f}%" if pct is not None else f"  {record.get('reason')}"
+    elif status == "error":
+        extra = f"  {record.get('error')}"
+    return f"  {marks.get(status, '?')} {status:<6} {record['signature']}{extra}"
+
+
+async def serve(project: Project, config: Config, *, set_baseline: bool, echo: Echo) -> int:
+    """`vizzly-tui serve`: run until SIGINT/SIGTERM."""
+    with open_store(project) as store:
+        server = await start_server(
+            store,
+            config,
+            kind="serve",
+            set_baseline=set_baseline,
+            echo=echo,
+            on_screenshot=lambda record: echo(screenshot_line(record)),
+        )
+        echo(f"vizzly-tui serving {project.root} on {server.url} (build {server.state.build_uid})")
+        echo("SDKs find it through .vizzly/server.json or VIZZLY_SERVER_URL. Ctrl-C stops it.")
+        try:
+            await _stop_event().wait()
+        finally:
+            await stop_server(server)
+        echo("stopped")
+    return 0
+
+
+async def run_command(
+    project: Project,
+    config: Config,
+    command: Sequence[str],
+    *,
+    set_baseline: bool,
+    fail_on_diff: bool,
+    echo: Echo,
+) -> tuple[int, dict[str, Any]]:
+    """`vizzly-tui run -- COMMAND`: serve while COMMAND runs; return (exit code, status data)."""
+    with open_store(project) as store:
+        server = await start_server(store, config, kind="run", set_baseline=set_baseline, echo=echo)
+        env = {
+            **os.environ,
+            "VIZZLY_SERVER_URL": server.url,
+            "VIZZLY_BUILD_ID": server.state.build_uid,
+            "VIZZLY_ENABLED": "true",
+            "VIZZLY_SET_BASELINE": "true" if set_baseline else "false",
+        }
+        echo(f"vizzly-tui: server on {server.url}; running {' '.join(command)}")
+        stop = _stop_event()
+        code = 1
+        interrupted = False
+        try:
+            try:
+                proc = await asyncio.create_subprocess_exec(*command, env=env, cwd=os.getcwd())
+            except OSError as exc:
+                echo(f"error: cannot run {command[0]}: {exc.strerror}")
+                code = 127
+            else:
+                waiter = asyncio.create_task(proc.wait())
+                stopper = asyncio.create_task(stop.wait())
+                await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                if not waiter.done():
+                    interrupted = True
+                    proc.terminate()
+                    await proc.wait()
+                stopper.cancel()
+                code = proc.returncode if proc.returncode is not None else 1
+        finally:
+            await stop_server(server, status="interrupted" if interrupted else "finished")
+        data = queries.status_data(queries.get_build(server.state.build_uid))
+    if code != 0:
+        return (code if code > 0 else 128 - code), data
+    if fail_on_diff and data["summary"]["failed"] > 0:
+        return 1, data
+    return 0, data
+
+
+def run_async(coro: Any) -> Any:
+    try:
+        return asyncio.run(coro)
+    except KeyboardInterrupt:  # a second Ctrl-C during shutdown
+        sys.exit(130)

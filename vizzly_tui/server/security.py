@@ -1,0 +1,137 @@
+"""Lock-down: only this machine may talk to the server, and only its own pages may change state.
+
+Upstream answers every route with `Access-Control-Allow-Origin: *`, so any web page open in
+the user's browser could accept or reset baselines. Here:
+- the `Host` header must name a loopback host on every route (a DNS-rebinding page reaches
+  127.0.0.1 under a foreign name, so the Host check is what stops it);
+- a request carrying an `Origin` that is not a loopback origin gets 403 on every route that
+  changes state, and CORS headers are only ever sent back to loopback origins (echoed, never
+  `*`).
+SDKs running in Node send no Origin; SDKs running in a browser test page (Ember, Storybook)
+come from a localhost origin and keep working.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.", "ip6-localhost", "ip6-loopback"})
+
+
+def json_error(status: int, message: str, **extra: object) -> web.Response:
+    return web.json_response({"error": message, **extra}, status=status)
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """`127.0.0.1:47392`, `localhost`, `[::1]:80` -> True; anything else (or nothing) -> False."""
+    if not host:
+        return False
+    host = host.strip().lower()
+    if host.startswith("["):
+        name = host[1 : host.find("]")] if "]" in host else host[1:]
+    elif host.count(":") == 1:
+        name = host.rsplit(":", 1)[0]
+    else:
+        name = host
+    if name in LOOPBACK_NAMES or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def is_loopback_origin(origin: str) -> bool:
+    try:
+        parts = urlsplit(origin)
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https"):
+        return False
+    return is_loopback_host(parts.netloc)
+
+
+def _cors_headers(origin: str) -> dict[str, str]:
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+        "Access-Control-Allow-Headers": "Content-Type",
+        "Vary": "Origin",
+    }
+
+
+@web.middleware
+async def lockdown(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not is_loopback_host(request.headers.get("Host")):
+        return json_error(403, "Forbidden: the Host header must name this machine (loopback)")
+    origin = request.headers.get("Origin")
+    trusted_origin = origin is not None and is_loopback_origin(origin)
+    if origin is not None and not trusted_origin and request.method not in SAFE_METHODS:
+        return json_error(403, f"Forbidden: requests from {origin} may not change state")
+    if request.method == "OPTIONS":
+        if origin is not None and not trusted_origin:
+            return json_error(403, f"Forbidden: {origin} is not a loopback origin")
+        response: web.StreamResponse = web.Response(status=200)
+    else:
+        response = await handler(request)
+    if trusted_origin and origin is not None and not response.prepared:
+        response.headers.update(_cors_headers(origin))
+    return response
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Upstream's error bodies: 404 `{"error":"Not found"}`, 500 `Internal server error`."""
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        return json_error(404, "Not found")
+    except web.HTTPMethodNotAllowed:
+        return json_error(404, "Not found")
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return json_error(500, "Internal server error")
+
+
+async def read_json(request: web.Request, max_bytes: int) -> object:
+    """The request's JSON body; `{}` when empty. Raises HTTPException subclasses with JSON."""
+    length = request.content_length
+    if length is not None and length > max_bytes:
+        raise _too_large(length, max_bytes)
+    data = bytearray()
+    async for chunk in request.content.iter_chunked(1 << 16):
+        data.extend(chunk)
+        if len(data) > max_bytes:
+            raise _too_large(len(data), max_bytes)
+    if not data.strip():
+        return {}
+    try:
+        return json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": f"Invalid JSON: {exc}"}), content_type="application/json"
+        ) from exc
+
+
+def _too_large(size: int, limit: int) -> web.HTTPException:
+    message = (
+        f"Request body too large: {size} bytes is over the limit of {limit} bytes "
+        "(raise it with --max-body-bytes or VIZZLY_MAX_BODY_BYTES)"
+    )
+    return web.HTTPRequestEntityTooLarge(
+        max_size=limit,
+        actual_size=size,
+        text=json.dumps({"error": message}),
+        content_type="application/json",
+    )

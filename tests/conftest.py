@@ -50,3 +50,9 @@ def scenario_project(tmp_path: Path):
         return unpack_scenario(scenario, target)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _isolated_vizzly_home(tmp_path_factory, monkeypatch):
+    """No test may touch the user's real ~/.vizzly (the global server registry lives there)."""
+    monkeypatch.setenv("VIZZLY_HOME", str(tmp_path_factory.mktemp("vizzly-home")))

@@ -1,12 +1,15 @@
 """The built-in demo: a project whose screenshots changed between two runs.
 
-It draws UI-like screens with Pillow (no fonts or network needed), records a first run (the
-baselines) and a second run with real changes (a recoloured button, edited text, a taller
+It draws UI-like screens with Pillow (no fonts or network needed) and POSTs them, as an SDK
+would, to a vizzly-tui server on 127.0.0.1: a first run (the baselines) and a second run with
+real changes (a recoloured button, edited text, a taller
 page, a new screen), then prints the summary a test run would print.
 """
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import io
 import shutil
 from collections.abc import Callable
@@ -15,7 +18,6 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from vizzly_tui.capture import CaptureSettings, capture, finish_build, start_build
 from vizzly_tui.errors import UsageError
 from vizzly_tui.project import Project
 from vizzly_tui.store.store import open_store
@@ -85,14 +87,36 @@ def prepare(directory: Path) -> Project:
 
 
 def run_demo(directory: Path, echo: Callable[[str], None]) -> dict[str, int]:
+    """Two runs, each a real server session that the screenshots are POSTed to."""
     project = prepare(directory)
-    settings = CaptureSettings()
+    return asyncio.run(_send_runs(project, echo))
+
+
+async def _send_runs(project: Project, echo: Callable[[str], None]) -> dict[str, int]:
+    import aiohttp
+
+    from vizzly_tui.config import load_config
+    from vizzly_tui.server.runner import start_server, stop_server
+
+    config = load_config(project.root, node=None)
     with open_store(project) as store:
         for label, screens in (("first run (baselines)", FIRST_RUN), ("second run", SECOND_RUN)):
-            build = start_build(store, "run", name=f"demo {label}")
-            echo(f"demo: {label}: sending {len(screens)} screenshots")
-            for screen in screens:
-                properties = {"browser": screen.browser, "viewport": {"width": WIDTH}}
-                capture(store, build.id, screen.name, _draw(screen), properties, settings)
-            finish_build(store, build.id)
+            server = await start_server(store, config, kind="run", echo=echo)
+            echo(f"demo: {label}: sending {len(screens)} screenshots to {server.url}")
+            try:
+                async with aiohttp.ClientSession() as session:
+                    for screen in screens:
+                        body = {
+                            "name": screen.name,
+                            "image": base64.b64encode(_draw(screen)).decode(),
+                            "type": "base64",
+                            "properties": {"browser": screen.browser, "viewport": {"width": WIDTH}},
+                        }
+                        async with session.post(f"{server.url}/screenshot", json=body) as response:
+                            if response.status != 200:
+                                raise RuntimeError(
+                                    f"demo screenshot failed: {await response.text()}"
+                                )
+            finally:
+                await stop_server(server)
     return {"screens": len(SECOND_RUN)}

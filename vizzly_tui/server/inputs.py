@@ -40,6 +40,7 @@ _HTML_CHARS = re.compile(r"""[<>&"']""")
 _BASE64_WHITESPACE = re.compile(r"[ \t\r\n\f\v]+")
 _NOT_BASE64 = re.compile(r"[^A-Za-z0-9+/\-_= \t\r\n\f\v]")
 _URL_SAFE = str.maketrans("-_", "+/")
+_IDENTITY_SLASH_DETAILS = "Screenshot name cannot contain forward slashes"
 
 
 class RequestError(Exception):
@@ -258,7 +259,7 @@ def _decode_base64(image: str, max_bytes: int | None) -> bytes:
         if not comma:
             raise _invalid_image("is a data: URI with no ',' before its data")
         if not header.endswith(";base64"):
-            raise _invalid_image(f"is a data: URI that is not base64-encoded ({header!r})")
+            raise _invalid_image(f"is a data: URI not marked base64 ({header[:60]!r})")
         payload = rest
     bad = _NOT_BASE64.search(payload)
     if bad:
@@ -368,8 +369,13 @@ def parse_screenshot(
     try:
         name = sanitize_name(raw_name)  # also rejects a name that is not a string
     except InvalidName as exc:
+        details = str(exc)
+        # identity words "/" as upstream's validateScreenshotName does; the handler runs
+        # sanitizeScreenshotName, whose wording SDKs see (err-screenshot-slash-name.json).
+        if details == _IDENTITY_SLASH_DETAILS:
+            details = "Screenshot name contains invalid path characters"
         raise RequestError(
-            400, {"error": "Invalid screenshot name", "details": str(exc), "tddMode": True}
+            400, {"error": "Invalid screenshot name", "details": details, "tddMode": True}
         ) from None
     properties = normalise_properties(body.get("properties"))
 

@@ -60,6 +60,7 @@ def test_sanitising():
     assert sanitize_name("Profile Card!") == "Profile Card_"
     assert sanitize_name(".hidden") == "file_.hidden"
     assert sanitize_name("émoji✓") == "_moji_"
+    assert sanitize_name("a😀b") == "a__b"  # two UTF-16 units, as in JavaScript
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

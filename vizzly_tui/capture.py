@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from vizzly_tui.store.models import (
     ComparisonDetail,
     Hotspot,
     Region,
+    Setting,
 )
 from vizzly_tui.store.store import Store
 
@@ -218,6 +220,7 @@ def _upsert(
     new_baseline: bool,
     sha: str,
     image: tuple[int, int, int],
+    signature_properties: tuple[str, ...] = (),
 ) -> int:
     """One transaction: the comparison (re-sent in the same build: replaced, first status
     kept as initial_status), its details, and a new baseline's row and version."""
@@ -261,4 +264,17 @@ def _upsert(
         BaselineVersion.create(
             signature=record["signature"], sha256=sha, size=size, created_at=now_ms(), source="new"
         )
+        if not Setting.select().where(Setting.key == "baseline_metadata").exists():
+            # The header upstream writes with its first local baseline (contract §1.2).
+            created = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            header = {
+                "buildId": "local-baseline",
+                "buildName": "Local TDD Baseline",
+                "environment": "test",
+                "branch": "local",
+                "threshold": record["threshold"],
+                "signatureProperties": list(signature_properties),
+                "createdAt": created,
+            }
+            Setting.create(key="baseline_metadata", value=header, updated_at=now_ms())
     return pk

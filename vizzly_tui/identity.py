@@ -33,12 +33,12 @@ def validate_name(name: object) -> str:
     """
     if not isinstance(name, str) or name == "":
         raise InvalidName("Screenshot name must be a non-empty string")
-    if len(name) > MAX_NAME_LENGTH:
+    if js_length(name) > MAX_NAME_LENGTH:
         raise InvalidName(f"Screenshot name exceeds maximum length of {MAX_NAME_LENGTH} characters")
     if ".." in name or "\\" in name:
         raise InvalidName("Screenshot name contains invalid path characters")
     if "/" in name:
-        raise InvalidName("Screenshot name cannot contain forward slashes")
+        raise InvalidName("Screenshot name contains invalid path characters")
     if _CONTROL_CHARS.search(name):
         raise InvalidName("Screenshot name cannot contain control characters (such as NUL)")
     return name
@@ -50,10 +50,17 @@ def sanitize_name(name: object) -> str:
     A leading `.` gets the prefix `file_` so a name never becomes a hidden file.
     """
     valid = validate_name(name)
-    sanitized = _UNSAFE_NAME_CHARS.sub("_", valid)
+    # JavaScript replaces each UTF-16 code unit: a character outside the BMP (an emoji) is two
+    # units, so it becomes two underscores there and must here too.
+    sanitized = _UNSAFE_NAME_CHARS.sub(lambda m: "_" * js_length(m.group()), valid)
     if sanitized.startswith("."):
         sanitized = f"file_{sanitized}"
     return sanitized
+
+
+def js_length(text: str) -> int:
+    """`text.length` in JavaScript: UTF-16 code units, so an emoji counts twice."""
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
 
 def js_string(value: Any) -> str:

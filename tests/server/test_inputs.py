@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import HTTP_DIR
 from vizzly_tui.identity import identify
+from vizzly_tui.server import inputs
 from vizzly_tui.server.inputs import (
     RequestError,
     detect_image_input_type,
@@ -276,7 +277,7 @@ def test_base64_forms(image):
         ("data:image/png;base64,", "is empty"),
         ("====", "is empty"),
         ("data:image/png", "no ','"),
-        ("data:image/png,abc", "not base64-encoded"),
+        ("data:image/png,abc", "not marked base64"),
     ],
 )
 def test_bad_base64_is_a_clear_400(image, problem):
@@ -342,13 +343,17 @@ def test_unreadable_files_are_500(tmp_path):
     assert error.status == 500 and "not a regular file" in error.body["error"]
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
-def test_permission_denied_is_500(tmp_path):
-    shot = tmp_path / "locked.png"
-    shot.write_bytes(IMAGE)
-    shot.chmod(0)
+def test_permission_denied_is_500(tmp_path, monkeypatch):
+    (tmp_path / "locked.png").write_bytes(IMAGE)
+
+    def denied(path: object, mode: str = "r") -> Any:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    # Patched rather than chmod-ed: the suite may run as root, who reads anything.
+    monkeypatch.setattr(inputs, "open", denied, raising=False)
     error = refused({"name": "x", "image": "locked.png"}, base_dir=tmp_path)
-    assert error.status == 500 and "EACCES" in error.body["error"]
+    assert error.status == 500
+    assert error.body["error"] == "Failed to read screenshot file: EACCES: Permission denied"
 
 
 def test_file_size_limit_and_empty_file(tmp_path):

@@ -58,6 +58,9 @@ LEGACY_FLAG = "legacy_json_migrated"
 ServerInfo = dict[str, Any]
 COLUMNS = ("id", "port", "pid", "directory", "started_at", "config_path", "name", "log_file")
 _CAMEL = {"started_at": "startedAt", "config_path": "configPath", "log_file": "logFile"}
+_INSERT = f'INSERT INTO "server" ({", ".join(COLUMNS)}) VALUES ({", ".join("?" * len(COLUMNS))})'
+# foreign_keys OFF for the same reason as the state DB: later table rebuilds must not cascade.
+_MIGRATION_PRAGMAS = {"foreign_keys": 0, "busy_timeout": 30_000}
 
 # One registry Router at a time in this process (MigrateHistory is one module-level class
 # that each Router rebinds); the file lock covers other processes.
@@ -136,13 +139,8 @@ def _locked_connection(home: Path) -> Iterator[pw.SqliteDatabase]:
             raise ReadOnlyStore(f"cannot lock {lock.lock_file}: {exc.strerror or exc}") from exc
         try:
             check_file(path)  # again: another process may have created it while we waited
-            # foreign_keys OFF for the same reason as the state DB: table rebuilds in later
-            # migrations must not cascade.
             db = pw.SqliteDatabase(
-                str(path),
-                timeout=30,
-                lock_type="IMMEDIATE",
-                pragmas={"foreign_keys": 0, "busy_timeout": 30_000},
+                str(path), timeout=30, lock_type="IMMEDIATE", pragmas=_MIGRATION_PRAGMAS
             )
             try:
                 db.connect()
@@ -227,7 +225,9 @@ def import_legacy_servers(home: Path) -> LegacyImport:
     """
     result = LegacyImport()
     source = home / LEGACY_JSON
-    with _locked_connection(home) as db:
+    # One IMMEDIATE transaction from the flag check on: a server registering meanwhile (not
+    # under the file lock) must not be replaced by a stale legacy row for its port.
+    with _locked_connection(home) as db, db.atomic():
         flag = db.execute_sql(
             'SELECT "value" FROM "registry_meta" WHERE "key" = ?', (LEGACY_FLAG,)
         ).fetchone()
@@ -236,8 +236,7 @@ def import_legacy_servers(home: Path) -> LegacyImport:
         in_use = db.execute_sql('SELECT 1 FROM "server" LIMIT 1').fetchone() is not None
         if in_use or not source.exists():
             # As upstream: once servers registered here, servers.json is stale history.
-            with db.atomic():
-                _set_meta(db, LEGACY_FLAG, "1")
+            _set_meta(db, LEGACY_FLAG, "1")
             return result
         try:
             entries = _read_legacy(source)
@@ -248,24 +247,19 @@ def import_legacy_servers(home: Path) -> LegacyImport:
             )
             log.warning("%s", result.warning)
             return result
-        with db.atomic():
-            for raw in entries:
-                row = _legacy_row(raw)
-                if row is None:
-                    result.skipped += 1
-                    continue
-                # Later entries win, as in upstream's import (delete by port or directory).
-                db.execute_sql(
-                    'DELETE FROM "server" WHERE "id" = ? OR "port" = ? OR "directory" = ?',
-                    (row["id"], row["port"], row["directory"]),
-                )
-                columns = ", ".join(f'"{c}"' for c in row)
-                db.execute_sql(
-                    f'INSERT INTO "server" ({columns}) VALUES ({", ".join("?" * len(row))})',
-                    tuple(row.values()),
-                )
-                result.imported += 1
-            _set_meta(db, LEGACY_FLAG, "1")
+        for raw in entries:
+            row = _legacy_row(raw)
+            if row is None:
+                result.skipped += 1
+                continue
+            # Later entries win, as in upstream's import (delete by port or directory).
+            db.execute_sql(
+                'DELETE FROM "server" WHERE "id" = ? OR "port" = ? OR "directory" = ?',
+                (row["id"], row["port"], row["directory"]),
+            )
+            db.execute_sql(_INSERT, tuple(row.values()))
+            result.imported += 1
+        _set_meta(db, LEGACY_FLAG, "1")
     if result.imported or result.skipped:
         log.info(
             "imported %d servers from %s (%d skipped)", result.imported, source, result.skipped
@@ -294,6 +288,11 @@ def _as_int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _valid(port: int, pid: int) -> bool:
+    # pid bound: real pids are far smaller, and a huge one would overflow SQLite and os.kill.
+    return 0 < port < 65536 and 0 < pid < 2**31
+
+
 def _opt_str(value: Any) -> str | None:
     return str(value) if isinstance(value, str | Path) and str(value) else None
 
@@ -303,21 +302,22 @@ def _legacy_row(raw: Any) -> dict[str, Any] | None:
     if not isinstance(raw, dict):
         return None
     port, pid, directory = _as_int(raw.get("port")), _as_int(raw.get("pid")), raw.get("directory")
-    if port is None or not 0 < port < 65536 or pid is None or pid <= 0:
+    if port is None or pid is None or not _valid(port, pid):
         return None
     # A relative directory has no meaning outside the process that wrote it.
     if not isinstance(directory, str) or not Path(directory).is_absolute():
         return None
-    return {
-        "id": _opt_str(raw.get("id")) or _new_id(),
-        "port": port,
-        "pid": pid,
-        "directory": _resolved(directory),
-        "started_at": _opt_str(raw.get("startedAt")) or _now_iso(),
-        "config_path": _opt_str(raw.get("configPath")),
-        "name": _opt_str(raw.get("name")),
-        "log_file": _opt_str(raw.get("logFile")),
-    }
+    started_at = _opt_str(raw.get("startedAt")) or _now_iso()
+    extra = (raw.get("configPath"), raw.get("name"), raw.get("logFile"))
+    return _row(_opt_str(raw.get("id")) or _new_id(), port, pid, directory, started_at, *extra)
+
+
+def _row(
+    id_: str, port: int, pid: int, directory: Path | str, started_at: str, *extra: Any
+) -> dict[str, Any]:
+    """A `server` row; `extra` = config_path, name, log_file (non-strings become NULL)."""
+    values = (id_, port, pid, _resolved(directory), started_at, *map(_opt_str, extra))
+    return dict(zip(COLUMNS, values, strict=True))
 
 
 def _new_id() -> str:
@@ -345,7 +345,7 @@ def pid_alive(pid: int) -> bool:
         return True  # os.kill(pid, 0) terminates the process on Windows: never sweep there
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError):
         return False
     except OSError:  # EPERM: exists, another user's; anything else: keep the row
         return True
@@ -409,18 +409,9 @@ class Registry:
         config_path: str | None = None,
     ) -> ServerInfo:
         """Record a running server, replacing any row with the same port or directory."""
-        if _as_int(port) != port or not 0 < port < 65536 or _as_int(pid) != pid or pid <= 0:
+        if type(port) is not int or type(pid) is not int or not _valid(port, pid):
             raise ValueError(f"bad port {port!r} or pid {pid!r}")
-        row = {
-            "id": _new_id(),
-            "port": port,
-            "pid": pid,
-            "directory": _resolved(directory),
-            "started_at": _now_iso(),
-            "config_path": _opt_str(config_path),
-            "name": _opt_str(name),
-            "log_file": _opt_str(log_file),
-        }
+        row = _row(_new_id(), port, pid, directory, _now_iso(), config_path, name, log_file)
         model = self._server
 
         def write() -> None:  # one transaction: nobody sees the port or directory twice

@@ -159,22 +159,29 @@ async def flush(request: web.Request) -> web.Response:
     return web.json_response({"success": True, "summary": summary})
 
 
-async def health(request: web.Request) -> web.Response:
-    state: ServerState = request.app[STATE]
-    snapshot = await state.run(report_snapshot, state)
-    baseline = None
+def _health_data(state: ServerState) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Counts and the baseline's name only: /health is polled, it must stay cheap."""
+    build = queries.current_build()
+    counts = queries.summary(build.id) if build is not None else None
     stats = None
-    if snapshot is not None:
-        meta = snapshot["baseline"]
-        if meta is not None:
-            baseline = {"buildName": meta.get("buildName"), "createdAt": meta.get("createdAt")}
-        s = snapshot["summary"]
+    if counts is not None and counts["total"]:
+        s = _upstream_summary(counts)
         stats = {
             "total": s["total"],
             "passed": s["passed"],
             "failed": s["failed"],
             "errors": s["errors"],
         }
+    header = queries.get_setting("baseline_metadata")
+    baseline = None
+    if header is not None:
+        baseline = {"buildName": header.get("buildName"), "createdAt": header.get("createdAt")}
+    return baseline, stats
+
+
+async def health(request: web.Request) -> web.Response:
+    state: ServerState = request.app[STATE]
+    baseline, stats = await state.run(_health_data, state)
     return web.json_response(
         {
             "status": "ok",

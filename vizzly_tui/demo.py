@@ -96,9 +96,10 @@ async def _send_runs(project: Project, echo: Callable[[str], None]) -> dict[str,
     import aiohttp
 
     from vizzly_tui.config import load_config
-    from vizzly_tui.server.runner import start_server, stop_server
+    from vizzly_tui.server.runner import prepare_registry, start_server, stop_server
 
     config = load_config(project.root, node=None)
+    prepare_registry(echo)
     with open_store(project) as store:
         for label, screens in (("first run (baselines)", FIRST_RUN), ("second run", SECOND_RUN)):
             server = await start_server(store, config, kind="run", echo=echo)

@@ -510,7 +510,7 @@ def find_free_port(
     if registry is not None:
         registry.cleanup_stale()
         used = registry.used_ports()
-    for port in range(start, min(start + attempts, 65536)):
+    for port in range(max(start, 1), min(start + attempts, 65536)):  # 0 = "any port"
         if port not in used and port_is_free(port, host):
             return port
     return None

@@ -50,6 +50,17 @@ class Server:
         return f"http://{HOST}:{self.port}"
 
 
+def prepare_registry(echo: Echo) -> None:
+    """Migrate the registry before the state store starts its writer thread: peewee-migrate
+    patches SQL execution process-wide while it replays (sqlite-peewee-migrate.md §2.8)."""
+    try:
+        from vizzly_tui.server.registry import ensure_registry_schema, vizzly_home
+
+        ensure_registry_schema(vizzly_home())
+    except Exception as exc:
+        echo(f"warning: server registry unavailable ({exc}); continuing without it")
+
+
 def _registry(echo: Echo) -> Any | None:
     """The global registry, or None with a warning: the server works without it."""
     try:
@@ -129,6 +140,7 @@ async def start_server(
     skip = set()
     if registry is not None:
         with contextlib.suppress(Exception):
+            registry.cleanup_stale()  # a crashed server's entry must not block its port
             skip = registry.used_ports()
     try:
         port = await _bind(runner, config.port, skip)
@@ -187,6 +199,7 @@ def screenshot_line(record: dict[str, Any]) -> str:
 
 async def serve(project: Project, config: Config, *, set_baseline: bool, echo: Echo) -> int:
     """`vizzly-tui serve`: run until SIGINT/SIGTERM."""
+    prepare_registry(echo)
     with open_store(project) as store:
         server = await start_server(
             store,
@@ -216,6 +229,7 @@ async def run_command(
     echo: Echo,
 ) -> tuple[int, dict[str, Any]]:
     """`vizzly-tui run -- COMMAND`: serve while COMMAND runs; return (exit code, status data)."""
+    prepare_registry(echo)
     with open_store(project) as store:
         server = await start_server(store, config, kind="run", set_baseline=set_baseline, echo=echo)
         env = {

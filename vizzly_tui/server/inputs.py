@@ -261,6 +261,16 @@ def _decode_base64(image: str, max_bytes: int | None) -> bytes:
         if not header.endswith(";base64"):
             raise _invalid_image(f"is a data: URI not marked base64 ({header[:60]!r})")
         payload = rest
+    # Fast path: what the SDKs send is plain padded base64. The strict C decoder checks it in
+    # a fraction of the time of the regex checks below, which only word a precise error.
+    if max_bytes is None or len(payload) * 3 // 4 <= max_bytes:
+        try:
+            data = base64.b64decode(payload, validate=True)
+        except (binascii.Error, ValueError):
+            pass
+        else:
+            if data:
+                return data
     bad = _NOT_BASE64.search(payload)
     if bad:
         raise _invalid_image(

@@ -123,8 +123,12 @@ async def screenshot(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
     body = await read_json(request, state.max_body_bytes)
     try:
-        req = inputs.parse_screenshot(
-            body, base_dir=state.store.project.root, max_image_bytes=state.max_body_bytes
+        # Off the event loop: decoding a large base64 body must not delay /health.
+        req = await state.run(
+            inputs.parse_screenshot,
+            body,
+            base_dir=state.store.project.root,
+            max_image_bytes=state.max_body_bytes,
         )
     except inputs.RequestError as exc:
         return web.json_response(exc.body, status=exc.status)

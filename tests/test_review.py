@@ -165,3 +165,24 @@ def test_actions_need_targets(seeded):
         review.accept(store, [])
     with pytest.raises(ValueError):
         review.reject(store, ["x"], actor="browser")
+
+
+def test_accept_refuses_a_current_image_that_changed_since_it_was_compared(seeded):
+    store, names = seeded
+    from vizzly_tui.store.files import sha256_bytes
+
+    def record_sha():
+        for name in names:
+            data = (store.project.current_dir / f"{name}.png").read_bytes()
+            Comparison.update(current_sha256=sha256_bytes(data)).where(
+                Comparison.name == name
+            ).execute()
+
+    store.call(record_sha)
+    (store.project.current_dir / f"{names[0]}.png").write_bytes(b"re-sent, not yet compared")
+    with pytest.raises(review.StaleComparison, match="changed since it was compared"):
+        review.accept(store, all_=True)
+    assert [_status(n) for n in names] == ["failed"] * 4
+    assert _file(store, "baselines", names[1]) == b"baseline-" + names[1].encode()
+    review.accept(store, [names[1]])
+    assert _status(names[1]) == "passed"

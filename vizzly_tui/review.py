@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from vizzly_tui.errors import NotFound, UsageError
+from vizzly_tui.errors import EXIT_USAGE, NotFound, UsageError, VizzlyError
 from vizzly_tui.project import Project
 from vizzly_tui.store import decisions, files, queries
 from vizzly_tui.store.decisions import FileChange
@@ -22,6 +22,14 @@ from vizzly_tui.store.models import Baseline, Comparison, Decision, Setting
 from vizzly_tui.store.store import Store
 
 ACTORS = ("cli", "http", "tui")
+
+
+class StaleComparison(VizzlyError):
+    """The current image on disk is not the one the comparison was made from."""
+
+    exit_code = EXIT_USAGE
+
+
 ACCEPT_ALL_STATUSES = ("failed", "new")
 RESET_SETTINGS = ("baseline_metadata", "baseline_build_metadata")
 Progress = Callable[[int, int], None]
@@ -145,6 +153,13 @@ def _accept_step(store: Store, comparison_pk: int, actor: str) -> Callable[[str]
         current_rel, after = _keep(project, "current", c.file_name)
         if after is None:
             raise NotFound(f"Current screenshot not found: .vizzly/{current_rel}")
+        if c.current_sha256 and after != c.current_sha256:
+            # The file changed after this comparison was made (a re-sent screenshot still being
+            # compared, or a crash between the two): accepting would promote unreviewed pixels.
+            raise StaleComparison(
+                f"{c.name} ({c.signature}): .vizzly/{current_rel} changed since it was compared; "
+                "wait for the screenshot to be recorded (or send it again), then review it"
+            )
         baseline_rel, before = _keep(project, "baselines", c.file_name)
         return decisions.begin(
             batch=batch,

@@ -257,6 +257,8 @@ async def _review_request(request: web.Request, action: str) -> web.Response:
             message = f"Comparison {cid} deleted"
     except NotFound as exc:
         return json_error(404, str(exc))
+    except review.StaleComparison as exc:
+        return json_error(409, str(exc))
     except VizzlyError as exc:
         return json_error(500, str(exc))
     return web.json_response({"success": True, "message": message})
@@ -280,6 +282,8 @@ async def accept_all(request: web.Request) -> web.Response:
         result = await state.run(review.accept, state.store, all_=True, actor="http")
     except NotFound as exc:
         return json_error(404, str(exc))
+    except review.StaleComparison as exc:
+        return json_error(409, str(exc))
     return web.json_response(
         {"success": True, "message": f"Accepted {result.count} baselines", "count": result.count}
     )

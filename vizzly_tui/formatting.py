@@ -38,6 +38,7 @@ def status_text(data: dict[str, Any]) -> str:
     rows = data["comparisons"]
     if rows:
         width = max(len(r["name"]) for r in rows)
+        sig_width = max(len(r["signature"]) for r in rows)
         lines.append("")
         for r in rows:
             detail = r.get("reason") or ""
@@ -45,7 +46,7 @@ def status_text(data: dict[str, Any]) -> str:
                 detail = r["error"]
             lines.append(
                 f"  {r['status']:<9} {_percent(r.get('diffPercentage')):>8}  "
-                f"{r['name']:<{width}}  {r['signature']}  [{r['id']}]"
+                f"{r['name']:<{width}}  {r['signature']:<{sig_width}}  [{r['id']}]"
                 + (f"  {detail}" if detail and r["status"] != "passed" else "")
             )
     return "\n".join(lines)

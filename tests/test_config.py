@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from vizzly_tui import config as config_module
+from vizzly_tui import config_js
 from vizzly_tui.config import (
     DEFAULTS,
     SETTING_NAMES,
@@ -525,7 +526,7 @@ def test_node_none_never_runs_node(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("node was run")
 
-    monkeypatch.setattr(config_module.subprocess, "run", fail)
+    monkeypatch.setattr(config_js.subprocess, "run", fail)
     write(tmp_path, "vizzly.config.js", ESM_CONFIG)
     config = load_config(tmp_path, env={}, node=None)
     assert config.notices == ("vizzly.config.js was not read: running Node.js was turned off",)

@@ -5,7 +5,7 @@ models: `server` holds one row per running TDD server, `registry_meta` small key
 (`legacy_json_migrated`). The DDL is frozen here, not generated from
 vizzly_tui.server.registry, so later model changes cannot change what this migration did.
 The one-time servers.json import is not done here: it must be retried after a parse
-failure, which a migration recorded as applied could never do (see registry.py).
+failure, which a migration recorded as applied could never do (see registry_schema.py).
 """
 
 SCHEMA = (

@@ -24,14 +24,15 @@ from vizzly_tui.engine import (
     compare_files,
     read_png_size,
 )
-from vizzly_tui.store import files
-from vizzly_tui.store.decisions import now_ms
+from vizzly_tui.store import decisions, files
+from vizzly_tui.store.decisions import FileChange, now_ms
 from vizzly_tui.store.models import (
     Baseline,
     BaselineVersion,
     Build,
     Comparison,
     ComparisonDetail,
+    Decision,
     Hotspot,
     Region,
     Setting,
@@ -148,9 +149,13 @@ def capture(
     }
     details: dict[str, Any] | None = None
     new_baseline = settings.set_baseline or not baseline.exists()
+    baseline_change: FileChange | None = None
     if new_baseline:
+        # The new baseline is written through the decision protocol (pending row, file, done),
+        # so a crash between the file and the rows is finished by the next start.
         files.store_object(project, png, current_sha)
-        files.atomic_write(baseline, png)
+        before = files.store_object(project, baseline.read_bytes()) if baseline.exists() else None
+        baseline_change = FileChange(f"baselines/{file_name}", before, current_sha)
         record["status"] = "new"
     else:
         try:
@@ -178,9 +183,18 @@ def capture(
                 record["status"] = "passed"
     record["has_diff_clusters"] = bool(details and details.get("diff_clusters"))
     record["has_confirmed_regions"] = bool(details and details.get("confirmed_regions"))
-    store.call(
-        _upsert, build_id, record, details, new_baseline, current_sha, (width, height, len(png))
+    decision_id = store.call(
+        _upsert,
+        build_id,
+        record,
+        details,
+        baseline_change,
+        (width, height, len(png)),
+        settings.signature_properties,
     )
+    if decision_id is not None:
+        decisions.apply_files(project, Decision.get_by_id(decision_id))
+        store.call(_mark_done, decision_id)
     return CaptureResult(
         record["status"],
         record,
@@ -213,17 +227,21 @@ def _details(result: Any, verdict: Any) -> dict[str, Any]:
     }
 
 
+def _mark_done(decision_id: int) -> None:
+    Decision.update(state="done").where(Decision.id == decision_id).execute()
+
+
 def _upsert(
     build_id: int,
     record: dict[str, Any],
     details: dict[str, Any] | None,
-    new_baseline: bool,
-    sha: str,
+    baseline_change: FileChange | None,
     image: tuple[int, int, int],
     signature_properties: tuple[str, ...] = (),
-) -> int:
+) -> int | None:
     """One transaction: the comparison (re-sent in the same build: replaced, first status
-    kept as initial_status), its details, and a new baseline's row and version."""
+    kept as initial_status), its details, and for a new baseline its row, its version and
+    the pending `capture` decision whose id is returned (the file is written after)."""
     existing = Comparison.get_or_none(
         (Comparison.build == build_id) & (Comparison.signature == record["signature"])
     )
@@ -247,7 +265,24 @@ def _upsert(
     ComparisonDetail.delete().where(ComparisonDetail.comparison == pk).execute()
     if details:
         ComparisonDetail.insert(comparison=pk, **details).execute()
-    if new_baseline:
+    decision_id = None
+    if baseline_change is not None:
+        sha = baseline_change.after
+        decision = decisions.begin(
+            batch=uuid.uuid4().hex,
+            action="capture",
+            actor="http",
+            build=build_id,
+            comparison=pk,
+            cid=record["cid"],
+            signature=record["signature"],
+            name=record["name"],
+            status_after="new",
+            baseline_sha_before=baseline_change.before,
+            baseline_sha_after=sha,
+            changes=[baseline_change],
+        )
+        decision_id = decision.id
         width, height, size = image
         row = {
             "name": record["name"],
@@ -262,7 +297,12 @@ def _upsert(
         if not Baseline.update(**row).where(Baseline.signature == record["signature"]).execute():
             Baseline.create(signature=record["signature"], **row)
         BaselineVersion.create(
-            signature=record["signature"], sha256=sha, size=size, created_at=now_ms(), source="new"
+            signature=record["signature"],
+            sha256=sha,
+            size=size,
+            created_at=now_ms(),
+            decision=decision_id,
+            source="new",
         )
         if not Setting.select().where(Setting.key == "baseline_metadata").exists():
             # The header upstream writes with its first local baseline (contract §1.2).
@@ -277,4 +317,4 @@ def _upsert(
                 "createdAt": created,
             }
             Setting.create(key="baseline_metadata", value=header, updated_at=now_ms())
-    return pk
+    return decision_id

@@ -31,6 +31,8 @@ class StaleComparison(VizzlyError):
 
 
 ACCEPT_ALL_STATUSES = ("failed", "new")
+# `capture` records a screenshot's first baseline (crash safety only): not a review decision.
+NOT_UNDOABLE = ("undo", "capture")
 RESET_SETTINGS = ("baseline_metadata", "baseline_build_metadata")
 Progress = Callable[[int, int], None]
 
@@ -410,7 +412,7 @@ def undo(store: Store, *, actor: str = "cli") -> ActionResult:
         newest = (
             Decision.select()
             .where(
-                (Decision.action != "undo")
+                Decision.action.not_in(NOT_UNDOABLE)
                 & (Decision.state == "done")
                 & (Decision.undone == False)  # noqa: E712
             )
@@ -426,7 +428,12 @@ def undo(store: Store, *, actor: str = "cli") -> ActionResult:
 
 def history(limit: int = 20) -> list[dict[str, Any]]:
     """The newest decisions, for `vizzly-tui log` and the app."""
-    rows = Decision.select().order_by(Decision.id.desc()).limit(limit)
+    rows = (
+        Decision.select()
+        .where(Decision.action != "capture")
+        .order_by(Decision.id.desc())
+        .limit(limit)
+    )
     return [
         {
             **_item(d),

@@ -182,6 +182,8 @@ def complete(project: Project, decision: Decision) -> None:
             Setting.delete().where(Setting.key.in_(list(saved))).execute()
     elif action == "undo":
         _complete_undo(project, decision)
+    elif action == "capture":
+        pass  # a new baseline from a screenshot: its rows were written with the pending row
     else:
         raise ValueError(f"unknown decision action {action!r}")
     Decision.update(state="done").where(Decision.id == decision.id).execute()
@@ -220,6 +222,14 @@ def _complete_undo(project: Project, decision: Decision) -> None:
 def rollback(project: Project, decision: Decision) -> None:
     """Put every file back as it was and mark the decision rolled back."""
     apply_files(project, decision, forward=False)
+    if decision.action == "capture" and decision.signature:
+        # The rows claimed the new baseline; point them back at what the file holds again.
+        before = decision.baseline_sha_before
+        query = Baseline.select().where(Baseline.signature == decision.signature)
+        if before is None:
+            Baseline.delete().where(Baseline.signature == decision.signature).execute()
+        elif query.exists():
+            Baseline.update(sha256=before).where(Baseline.signature == decision.signature).execute()
     Decision.update(state="rolled-back").where(Decision.id == decision.id).execute()
 
 

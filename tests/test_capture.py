@@ -1,0 +1,67 @@
+"""The path of one screenshot: new baselines are crash-safe and are not review decisions."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from tests.storehelpers import make_project
+from vizzly_tui import review
+from vizzly_tui.capture import capture, start_build
+from vizzly_tui.errors import NotFound
+from vizzly_tui.store import decisions, files
+from vizzly_tui.store.bootstrap import ensure_schema
+from vizzly_tui.store.models import Baseline, Comparison, Decision
+from vizzly_tui.store.store import open_store
+
+
+def png(colour=(255, 255, 255)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), colour).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_crash_between_rows_and_baseline_file_is_finished_by_the_next_start(
+    tmp_path, monkeypatch
+):
+    project = make_project(tmp_path)
+    store = open_store(project)
+    build = start_build(store, "run")
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt("killed between the commit and the file")
+
+    monkeypatch.setattr(decisions, "apply_files", crash)
+    with pytest.raises(KeyboardInterrupt):
+        capture(store, build.id, "home", png(), {})
+    store.close()
+    monkeypatch.undo()
+    baseline_files = list(project.baselines_dir.glob("home_*.png"))
+    assert baseline_files == []  # the crash left rows that claim a file not yet written
+
+    report = ensure_schema(project)  # what any next command does first
+    assert any("capture" in line for line in report.recovered)
+    [written] = project.baselines_dir.glob("home_*.png")
+    assert written.read_bytes() == png()
+    store = open_store(project, write=False)
+    assert Baseline.get().sha256 == files.sha256_bytes(png())
+    assert Decision.get().state == "done"
+    store.close()
+
+
+def test_new_baselines_are_not_in_the_log_and_cannot_be_undone(tmp_path):
+    project = make_project(tmp_path)
+    with open_store(project) as store:
+        build = start_build(store, "run")
+        result = capture(store, build.id, "home", png(), {})
+        assert result.status == "new"
+        assert Comparison.get().status == "new"
+        assert review.history() == []
+        with pytest.raises(NotFound, match="nothing to undo"):
+            review.undo(store)
+        again = capture(store, build.id, "home", png((250, 0, 0)), {})
+        assert again.status == "failed"
+        assert Comparison.select().count() == 1  # re-sent in the same build: replaced
+        assert Comparison.get().initial_status == "new"

@@ -99,7 +99,15 @@ def test_db_status_reports_the_legacy_import(scenario_project):
     run("--project", project, "status")
     after = json.loads(run("--project", project, "db", "status", "--json").output)
     assert after["applied"] == ["001_initial"] and after["pending"] == []
-    assert after["legacyImport"]["imported"]
+    assert after["legacyImport"]["imported"] == {
+        "baseline-metadata.json": 1,
+        "baselines/metadata.json": 6,
+        "report-data.json": 6,
+        "comparison-details.json": 5,
+        "hotspots.json": 3,
+        "regions.json": 3,
+    }
+    assert after["legacyImport"]["skipped"] == []
     text = run("--project", project, "db", "status").output
     assert "schema version: 1" in text
 

@@ -112,6 +112,9 @@ def db_status_text(data: dict[str, Any]) -> str:
         for item in skipped:
             what = f" {item['item']}" if item.get("item") else ""
             lines.append(f"  skipped {item['source']}{what}: {item['detail']}")
+        for item in data["legacyImport"].get("notes", []):
+            what = f" {item['item']}" if item.get("item") else ""
+            lines.append(f"  note {item['source']}{what}: {item['detail']}")
     else:
         lines.append("legacy import: nothing imported")
     return "\n".join(lines)

@@ -8,6 +8,7 @@ from typing import Any
 from vizzly_tui.project import Project
 from vizzly_tui.store import bootstrap
 from vizzly_tui.store.db import readonly_uri
+from vizzly_tui.store.legacy import import_log_summary
 
 
 def describe(project: Project) -> dict[str, Any]:
@@ -21,7 +22,7 @@ def describe(project: Project) -> dict[str, Any]:
         "pending": packaged,
         "schemaVersion": 0,
         "legacyFiles": [str(p.relative_to(project.vizzly_dir)) for p in project.legacy_files()],
-        "legacyImport": {"imported": {}, "skipped": []},
+        "legacyImport": {"imported": {}, "skipped": [], "notes": []},
     }
     if not path.exists():
         return data
@@ -36,16 +37,7 @@ def describe(project: Project) -> dict[str, Any]:
         data["pending"] = [m for m in packaged if m not in applied]
         data["schemaVersion"] = max((int(m[:3]) for m in applied), default=0)
         if "import_log" in tables:
-            imported: dict[str, int] = {}
-            skipped = []
-            for source, item, outcome, detail in conn.execute(
-                "SELECT source, item, outcome, detail FROM import_log ORDER BY id"
-            ):
-                if outcome == "imported":
-                    imported[source] = imported.get(source, 0) + 1
-                else:
-                    skipped.append({"source": source, "item": item, "detail": detail})
-            data["legacyImport"] = {"imported": imported, "skipped": skipped}
+            data["legacyImport"] = import_log_summary(conn)
     finally:
         conn.close()
     return data

@@ -115,3 +115,52 @@ def test_missing_project_is_exit_2(tmp_path):
     result = run("--project", str(tmp_path), "status")
     assert result.exit_code == 2
     assert "has no .vizzly/ folder" in result.output
+
+
+@pytest.fixture
+def read_only_mount(tmp_path):
+    """A read-only bind mount of a writable folder (needs root; skipped elsewhere)."""
+    import subprocess
+
+    source, mount = tmp_path / "rw", tmp_path / "ro"
+    source.mkdir()
+    mount.mkdir()
+
+    def make_read_only():
+        for args in (
+            ["mount", "--bind", str(source), str(mount)],
+            ["mount", "-o", "remount,ro,bind", str(mount)],
+        ):
+            done = subprocess.run(args, capture_output=True, text=True)
+            if done.returncode != 0:
+                subprocess.run(["umount", str(mount)], capture_output=True)
+                pytest.skip(f"cannot make a read-only mount here: {done.stderr.strip()}")
+
+    yield source, mount, make_read_only
+    subprocess.run(["umount", str(mount)], capture_output=True)
+
+
+def test_a_real_read_only_filesystem(read_only_mount):
+    source, mount, make_read_only = read_only_mount
+    from tests.storehelpers import open_seeded
+
+    store, names = open_seeded(source, 2)
+    store.close()
+    make_read_only()
+    status = run("--project", str(mount), "status")
+    assert status.exit_code == 0, status.output
+    assert "read-only" in status.output
+    assert names[0] in status.output
+    accept = run("--project", str(mount), "accept", "--all")
+    assert accept.exit_code == 3
+    assert "read-only" in accept.output
+
+
+def test_a_real_read_only_filesystem_with_only_legacy_json(read_only_mount):
+    source, mount, make_read_only = read_only_mount
+    (source / ".vizzly").mkdir()
+    (source / ".vizzly" / "report-data.json").write_text('{"comparisons": []}')
+    make_read_only()
+    result = run("--project", str(mount), "status")
+    assert result.exit_code == 3
+    assert "cannot be imported" in result.output

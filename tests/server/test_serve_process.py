@@ -171,3 +171,22 @@ def test_run_exit_codes_and_summary(tmp_path, env):
     data = json.loads(status.stdout)
     assert data["build"]["kind"] == "run" and data["summary"]["total"] == 1
     assert not (project / ".vizzly" / "server.json").exists()
+
+
+def test_signature_properties_come_from_the_baselines_unless_configured(tmp_path):
+    from vizzly_tui.config import load_config
+    from vizzly_tui.project import Project
+    from vizzly_tui.server.runner import effective_signature_properties
+    from vizzly_tui.store.models import Setting
+    from vizzly_tui.store.store import open_store
+
+    (tmp_path / ".vizzly").mkdir()
+    with open_store(Project(tmp_path)) as store:
+        store.call(
+            lambda: Setting.create(
+                key="baseline_metadata", value={"signatureProperties": ["theme"]}, updated_at=1
+            )
+        )
+        assert effective_signature_properties(load_config(tmp_path, node=None)) == ("theme",)
+        configured = load_config(tmp_path, flags={"signature_properties": ["device"]}, node=None)
+        assert effective_signature_properties(configured) == ("device",)

@@ -50,6 +50,20 @@ class Server:
         return f"http://{HOST}:{self.port}"
 
 
+def effective_signature_properties(config: Config) -> tuple[str, ...]:
+    """Configured signature properties; when none are configured, those the baselines were
+    made with (a cloud download carries them). Otherwise the signatures of new screenshots
+    would not match the baselines' file names. The baselines' threshold is NOT taken over
+    configuration (upstream does, §10.3)."""
+    if config.sources.get("signature_properties", "default") != "default":
+        return tuple(config.signature_properties)
+    header = queries.get_setting("baseline_metadata") or {}
+    from_baselines = header.get("signatureProperties") if isinstance(header, dict) else None
+    if isinstance(from_baselines, list) and all(isinstance(p, str) for p in from_baselines):
+        return tuple(from_baselines)
+    return tuple(config.signature_properties)
+
+
 def prepare_registry(echo: Echo) -> None:
     """Migrate the registry before the state store starts its writer thread: peewee-migrate
     patches SQL execution process-wide while it replays (sqlite-peewee-migrate.md §2.8)."""
@@ -122,7 +136,7 @@ async def start_server(
     settings = CaptureSettings(
         threshold=config.threshold,
         min_cluster_size=config.min_cluster_size,
-        signature_properties=tuple(config.signature_properties),
+        signature_properties=effective_signature_properties(config),
         max_pixels=config.max_pixels,
         set_baseline=set_baseline,
     )

@@ -65,3 +65,65 @@ def test_new_baselines_are_not_in_the_log_and_cannot_be_undone(tmp_path):
         assert again.status == "failed"
         assert Comparison.select().count() == 1  # re-sent in the same build: replaced
         assert Comparison.get().initial_status == "new"
+
+
+def _sha(path) -> str:
+    return files.sha256_file(path)
+
+
+def test_concurrent_captures_of_one_signature_keep_rows_and_files_in_step(tmp_path):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    project = make_project(tmp_path)
+    images = [png((i * 30, 0, 255 - i * 30)) for i in range(8)]
+    with open_store(project) as store, ThreadPoolExecutor(8) as pool:
+        build = start_build(store, "serve")
+        for round_ in range(6):
+            name = f"shot{round_}"
+            barrier = threading.Barrier(8)
+
+            def go(image, name=name, barrier=barrier):
+                barrier.wait()
+                return capture(store, build.id, name, image, {})
+
+            list(pool.map(go, images))
+            baseline = Baseline.get(Baseline.name == name)
+            assert baseline.sha256 == _sha(project.baselines_dir / baseline.file_name)
+            comparison = Comparison.get(Comparison.name == name)
+            assert comparison.current_sha256 == _sha(project.current_dir / comparison.file_name)
+
+
+def test_an_accept_during_a_slow_compare_is_not_overwritten(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    import vizzly_tui.capture as capture_module
+
+    project = make_project(tmp_path)
+    first, changed = png(), png((255, 0, 0))
+    with open_store(project) as store:
+        build = start_build(store, "serve")
+        capture(store, build.id, "home", first, {})
+        assert capture(store, build.id, "home", changed, {}).status == "failed"
+        real = capture_module.compare_bytes
+
+        def slow(*args, **kwargs):
+            result = real(*args, **kwargs)
+            time.sleep(0.4)  # a large screenshot takes this long
+            return result
+
+        monkeypatch.setattr(capture_module, "compare_bytes", slow)
+        outcome = {}
+        worker = threading.Thread(
+            target=lambda: outcome.update(r=capture(store, build.id, "home", changed, {}))
+        )
+        worker.start()
+        time.sleep(0.15)
+        assert review.accept(store, ["home"]).count == 1
+        worker.join()
+        comparison = Comparison.get()
+        assert outcome["r"].status == "passed"  # compared again against the accepted baseline
+        assert comparison.status == "passed"
+        base = project.baselines_dir / comparison.file_name
+        assert base.read_bytes() == (project.current_dir / comparison.file_name).read_bytes()

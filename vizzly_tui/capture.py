@@ -7,6 +7,7 @@ gets the same result whichever way it arrives.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Mapping
@@ -21,7 +22,7 @@ from vizzly_tui.engine import (
     DimensionMismatch,
     EngineError,
     classify,
-    compare_files,
+    compare_bytes,
     read_png_size,
 )
 from vizzly_tui.store import decisions, files
@@ -96,6 +97,22 @@ def _regions_and_hotspot(name: str) -> tuple[list[dict[str, Any]], dict[str, Any
     return regions, (hotspot.data if hotspot is not None else None)
 
 
+class _BaselineChanged(Exception):
+    """The baseline changed (an accept, another capture) while this capture compared."""
+
+
+_LOCKS_GUARD = threading.Lock()
+_SIGNATURE_LOCKS: dict[str, threading.Lock] = {}
+MAX_ATTEMPTS = 3
+
+
+def _signature_lock(signature: str) -> threading.Lock:
+    # Two screenshots of one signature (a re-send while the first is still compared) must
+    # not interleave their current/, baselines/ and row writes.
+    with _LOCKS_GUARD:
+        return _SIGNATURE_LOCKS.setdefault(signature, threading.Lock())
+
+
 def capture(
     store: Store,
     build_id: int,
@@ -106,7 +123,6 @@ def capture(
 ) -> CaptureResult:
     """Record one screenshot in `build_id`. Raises InvalidName or ImageError on bad input."""
     settings = settings or CaptureSettings()
-    project = store.project
     props = dict(properties or {})
     width, height = read_png_size(png)  # rejects non-PNG input before anything is written
     if width * height > settings.max_pixels:
@@ -125,17 +141,48 @@ def capture(
     name, signature, file_name, cid = identity.identify(
         raw_name, props, settings.signature_properties
     )
+    original = raw_name if isinstance(raw_name, str) else str(raw_name)
+    with _signature_lock(signature):
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                return _capture_once(
+                    store,
+                    build_id,
+                    (name, original, signature, file_name, cid),
+                    png,
+                    props,
+                    settings,
+                    (width, height),
+                )
+            except _BaselineChanged:
+                if attempt == MAX_ATTEMPTS - 1:
+                    raise RuntimeError(
+                        f"the baseline of {signature} kept changing while it was compared"
+                    ) from None
+    raise AssertionError("unreachable")
+
+
+def _capture_once(
+    store: Store,
+    build_id: int,
+    ident: tuple[str, str, str, str, str],
+    png: bytes,
+    props: dict[str, Any],
+    settings: CaptureSettings,
+    size: tuple[int, int],
+) -> CaptureResult:
+    project = store.project
+    name, original, signature, file_name, cid = ident
     threshold, min_cluster = _effective(props, settings)
     current = project.current_dir / file_name
     baseline = project.baselines_dir / file_name
     diff = project.diffs_dir / file_name
     files.atomic_write(current, png)
     current_sha = files.sha256_bytes(png)
-    timestamp = now_ms()
     record: dict[str, Any] = {
         "cid": cid,
         "name": name,
-        "original_name": raw_name if isinstance(raw_name, str) else str(raw_name),
+        "original_name": original,
         "signature": signature,
         "file_name": file_name,
         "baseline": f"/images/baselines/{file_name}",
@@ -144,24 +191,29 @@ def capture(
         "properties": props,
         "threshold": threshold,
         "min_cluster_size": min_cluster,
-        "timestamp": timestamp,
+        "timestamp": now_ms(),
         "current_sha256": current_sha,
     }
     details: dict[str, Any] | None = None
-    new_baseline = settings.set_baseline or not baseline.exists()
+    try:
+        baseline_bytes: bytes | None = baseline.read_bytes()
+    except FileNotFoundError:
+        baseline_bytes = None
+    baseline_sha = files.sha256_bytes(baseline_bytes) if baseline_bytes is not None else None
     baseline_change: FileChange | None = None
-    if new_baseline:
+    if settings.set_baseline or baseline_bytes is None:
         # The new baseline is written through the decision protocol (pending row, file, done),
         # so a crash between the file and the rows is finished by the next start.
         files.store_object(project, png, current_sha)
-        before = files.store_object(project, baseline.read_bytes()) if baseline.exists() else None
-        baseline_change = FileChange(f"baselines/{file_name}", before, current_sha)
+        if baseline_bytes is not None:
+            files.store_object(project, baseline_bytes, baseline_sha)
+        baseline_change = FileChange(f"baselines/{file_name}", baseline_sha, current_sha)
         record["status"] = "new"
     else:
         try:
-            result = compare_files(
-                baseline,
-                current,
+            result = compare_bytes(
+                baseline_bytes,
+                png,
                 threshold=threshold,
                 min_cluster_size=min_cluster,
                 diff_path=diff,
@@ -183,6 +235,7 @@ def capture(
                 record["status"] = "passed"
     record["has_diff_clusters"] = bool(details and details.get("diff_clusters"))
     record["has_confirmed_regions"] = bool(details and details.get("confirmed_regions"))
+    width, height = size
     decision_id = store.call(
         _upsert,
         build_id,
@@ -191,6 +244,8 @@ def capture(
         baseline_change,
         (width, height, len(png)),
         settings.signature_properties,
+        baseline,
+        baseline_sha,
     )
     if decision_id is not None:
         decisions.apply_files(project, Decision.get_by_id(decision_id))
@@ -237,11 +292,23 @@ def _upsert(
     details: dict[str, Any] | None,
     baseline_change: FileChange | None,
     image: tuple[int, int, int],
-    signature_properties: tuple[str, ...] = (),
+    signature_properties: tuple[str, ...],
+    baseline_path: Path,
+    compared_with: str | None,
 ) -> int | None:
     """One transaction: the comparison (re-sent in the same build: replaced, first status
     kept as initial_status), its details, and for a new baseline its row, its version and
     the pending `capture` decision whose id is returned (the file is written after)."""
+    try:
+        now_sha: str | None = files.sha256_file(baseline_path)
+    except FileNotFoundError:
+        now_sha = None
+    if now_sha != compared_with:
+        # The baseline file changed while we compared (an accept here or in another process):
+        # this result describes pixels that are no longer the baseline. Compare again. Inside
+        # this transaction no other writer can commit, so an accept that writes the file after
+        # this check completes after us and its status wins, as it should.
+        raise _BaselineChanged
     existing = Comparison.get_or_none(
         (Comparison.build == build_id) & (Comparison.signature == record["signature"])
     )

@@ -181,6 +181,7 @@ def _accept_step(store: Store, comparison_pk: int, actor: str) -> Callable[[str]
                 "comparison_fields": {"diff_percentage": c.diff_percentage, "diff": c.diff},
                 "file_name": c.file_name,
                 "properties": c.properties,
+                "timestamp": c.timestamp,
             },
         )
 
@@ -256,6 +257,7 @@ def reject(
                     name=c.name,
                     status_before=c.status,
                     status_after="rejected",
+                    snapshot={"timestamp": c.timestamp},
                 )
 
             return step
@@ -372,12 +374,23 @@ def _undo_batch(store: Store, batch: str, action: str, *, actor: str) -> ActionR
         )
         .order_by(Decision.id.desc())
     )
+    # Everything that would make this undo impossible is checked before any file moves.
+    blocked = [reason for o in originals if (reason := decisions.undo_blocked(o))]
+    if blocked:
+        raise UsageError("cannot undo: " + "; ".join(blocked))
     undo_batch = uuid.uuid4().hex
     result = ActionResult(action, undo_batch)
     for original in originals:
 
         def make(original: Decision = original) -> Decision:
-            changes = [FileChange.from_json(raw).reversed() for raw in original.files]
+            # `before` is what each file holds now (kept in objects/ so this undo can itself be
+            # rolled back), not what the original decision left: others may have written since.
+            changes = []
+            for raw in original.files:
+                change = FileChange.from_json(raw)
+                folder, _, file_name = change.path.partition("/")
+                _, now = _keep(store.project, folder, file_name)
+                changes.append(FileChange(change.path, now, change.before))
             return decisions.begin(
                 batch=undo_batch,
                 action="undo",

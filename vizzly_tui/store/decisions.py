@@ -16,6 +16,7 @@ never mistakes a live decision for a crashed one.
 from __future__ import annotations
 
 import json
+import logging
 import struct
 import time
 from collections.abc import Iterable
@@ -34,6 +35,8 @@ from vizzly_tui.store.models import (
     Decision,
     Setting,
 )
+
+log = logging.getLogger(__name__)
 
 
 def now_ms() -> int:
@@ -72,21 +75,85 @@ def begin(**fields: Any) -> Decision:
     )
 
 
+def _file_sha(path) -> str | None:
+    try:
+        return files.sha256_file(path)
+    except FileNotFoundError:
+        return None
+
+
 def apply_files(project: Project, decision: Decision, *, forward: bool = True) -> None:
-    """Step 2: make every file hold its `after` (or `before`, when rolling back) bytes."""
+    """Step 2: make every file hold its `after` bytes (forward) or its `before` bytes.
+
+    Rolling back only undoes what this decision wrote: a file that holds neither its `before`
+    nor its `after` bytes was changed by someone else since (a re-sent screenshot) and is
+    left alone, so a rollback never destroys newer work.
+    """
     for raw in decision.files:
         change = FileChange.from_json(raw)
-        want = change.after if forward else change.before
         target = files.resolve_in_vizzly(project, change.path)
+        want = change.after if forward else change.before
+        have = _file_sha(target)
+        if have == want:
+            continue
+        if not forward and have != change.after:
+            log.warning("rollback left %s alone: it was changed by someone else", change.path)
+            continue
         if want is None:
             files.remove_file(target)
-            continue
-        if target.exists() and files.sha256_file(target) == want:
             continue
         data = files.read_object(project, want)
         if data is None:
             raise FileNotFoundError(f"objects/{want}.png is missing; cannot restore {change.path}")
         files.atomic_write(target, data)
+
+
+def files_untouched_by_others(project: Project, decision: Decision) -> bool:
+    """True when every file still holds the bytes this decision expected before or after."""
+    for raw in decision.files:
+        change = FileChange.from_json(raw)
+        have = _file_sha(files.resolve_in_vizzly(project, change.path))
+        if have not in (change.before, change.after):
+            return False
+    return True
+
+
+def comparison_of(decision: Decision) -> Comparison | None:
+    """The decision's comparison: by link, or (the link is cleared when a comparison is
+    deleted and a later undo re-creates it) by build and id."""
+    if decision.comparison_id is not None:
+        found = Comparison.get_or_none(Comparison.id == decision.comparison_id)
+        if found is not None:
+            return found
+    if decision.build_id is None or decision.cid is None:
+        return None
+    return Comparison.get_or_none(
+        (Comparison.build == decision.build_id) & (Comparison.cid == decision.cid)
+    )
+
+
+def undo_blocked(original: Decision) -> str | None:
+    """Why `original` cannot be undone now (None when it can). Checked before any file moves."""
+    snapshot = original.snapshot or {}
+    label = original.name or original.cid or "settings"
+    if original.action in ("delete", "reset"):
+        row = snapshot.get("comparison")
+        if (
+            row
+            and Comparison.select()
+            .where((Comparison.build == row["build"]) & (Comparison.signature == row["signature"]))
+            .exists()
+        ):
+            return f"{label} was captured again after it was removed; review the new result instead"
+        return None
+    if original.action in ("accept", "reject"):
+        current = comparison_of(original)
+        if current is None:
+            return None  # only the baseline is put back
+        then = snapshot.get("timestamp")
+        if then is not None and current.timestamp != then:
+            return f"{label} was captured again after this {original.action}; review it instead"
+    return None
 
 
 def targets_available(project: Project, decision: Decision) -> bool:
@@ -192,20 +259,21 @@ def complete(project: Project, decision: Decision) -> None:
 def _complete_undo(project: Project, decision: Decision) -> None:
     original: Decision = decision.undoes
     snapshot = original.snapshot or {}
+    target = comparison_of(original)
     if original.action == "accept":
-        if original.comparison is not None:
+        if target is not None:
             before = snapshot.get("comparison_fields", {})
             Comparison.update(
                 status=original.status_before,
                 diff_percentage=before.get("diff_percentage"),
                 diff=before.get("diff"),
                 updated_at=now_ms(),
-            ).where(Comparison.id == original.comparison_id).execute()
+            ).where(Comparison.id == target.id).execute()
         _set_baseline(project, decision, original.baseline_sha_before, "undo")
     elif original.action == "reject":
-        if original.comparison is not None:
+        if target is not None:
             Comparison.update(status=original.status_before, updated_at=now_ms()).where(
-                Comparison.id == original.comparison_id
+                Comparison.id == target.id
             ).execute()
     elif original.action in ("delete", "reset"):
         _restore_rows(snapshot)

@@ -127,7 +127,7 @@ class Decision(BaseModel):
     batch = pw.CharField(index=True)
     action = pw.CharField()  # accept | reject | delete | reset | undo
     actor = pw.CharField()  # cli | http | tui
-    state = pw.CharField(default="pending")  # pending | done | rolled-back
+    state = pw.CharField(default="pending")  # pending | done | rolled-back | failed
     created_at = pw.BigIntegerField()
     build = pw.ForeignKeyField(Build, null=True, on_delete="SET NULL")
     comparison = pw.ForeignKeyField(Comparison, null=True, on_delete="SET NULL")

@@ -22,24 +22,47 @@ TEMP_MAX_AGE_S = 60
 
 
 def recover(db: pw.Database, project: Project) -> list[str]:
-    """Return one line per decision finished or rolled back."""
+    """Return one line per decision finished or rolled back. Never raises for one decision:
+    a start must not be blocked by a decision it cannot settle (it is marked `failed`)."""
     done: list[str] = []
     with db.bind_ctx(ALL_MODELS):
         pending = list(Decision.select().where(Decision.state == "pending").order_by(Decision.id))
         for decision in pending:
             label = f"{decision.action} of {decision.name or decision.cid} (decision {decision.id})"
-            if decisions.targets_available(project, decision):
-                decisions.apply_files(project, decision, forward=True)
+            try:
+                done.append(_settle(db, project, decision, label))
+            except Exception as exc:
+                log.exception("could not settle %s", label)
                 with db.atomic():
-                    decisions.complete(project, decision)
-                done.append(f"finished interrupted {label}")
-            else:
-                with db.atomic():
-                    decisions.rollback(project, decision)
-                done.append(f"rolled back interrupted {label}")
+                    Decision.update(state="failed").where(Decision.id == decision.id).execute()
+                done.append(f"could not settle interrupted {label}: {exc}")
             log.warning(done[-1])
     _sweep_old_temp_files(project)
     return done
+
+
+def _settle(db: pw.Database, project: Project, decision: Decision, label: str) -> str:
+    blocked = None
+    if decision.action == "undo" and decision.undoes is not None:
+        blocked = decisions.undo_blocked(decision.undoes)
+    forward = (
+        blocked is None
+        and decisions.targets_available(project, decision)
+        # Someone else wrote one of its files since (a re-sent screenshot): rolling forward
+        # would overwrite newer work.
+        and decisions.files_untouched_by_others(project, decision)
+    )
+    if forward:
+        decisions.apply_files(project, decision, forward=True)
+        try:
+            with db.atomic():
+                decisions.complete(project, decision)
+            return f"finished interrupted {label}"
+        except Exception as exc:
+            log.warning("finishing %s failed (%s); rolling it back", label, exc)
+    with db.atomic():
+        decisions.rollback(project, decision)
+    return f"rolled back interrupted {label}" + (f" ({blocked})" if blocked else "")
 
 
 def _sweep_old_temp_files(project: Project) -> None:

@@ -103,3 +103,21 @@ async def test_a_change_made_by_another_process_reaches_clients_within_a_second(
     assert name == "comparisonUpdate"
     assert data["id"] == cid and data["status"] == "rejected"
     response.close()
+
+
+async def test_reset_and_last_delete_reach_live_clients_and_report_data(server):
+    client, _ = server
+    await client.post("/screenshot", json={"name": "only", "image": b64(png())})
+    response = await client.get("/api/events")
+    [(_, first)] = await _read_events(response, 1)
+    cid = first["comparisons"][0]["id"]
+    await client.post("/api/baseline/delete", json={"id": cid})
+    events = await _read_events(response, 1)
+    assert ("comparisonRemoved", {"id": cid}) in events
+    response.close()
+    report = await (await client.get("/api/report-data")).json()
+    assert report is not None and report["comparisons"] == []
+    late = await client.get("/api/events")
+    [(name, data)] = await _read_events(late, 1)
+    assert name == "reportData" and data["comparisons"] == []
+    late.close()

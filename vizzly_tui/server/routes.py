@@ -20,7 +20,7 @@ from vizzly_tui.identity import InvalidName
 from vizzly_tui.server import inputs
 from vizzly_tui.server.security import json_error, read_json
 from vizzly_tui.store import files, queries
-from vizzly_tui.store.models import Baseline
+from vizzly_tui.store.models import Baseline, Comparison, Decision
 
 if TYPE_CHECKING:
     from vizzly_tui.server.app import ServerState
@@ -74,6 +74,10 @@ def _upstream_summary(counts: dict[str, int]) -> dict[str, int]:
     }
 
 
+def _ever_recorded() -> bool:
+    return Comparison.select().exists() or Decision.select().exists()
+
+
 def report_snapshot(state: ServerState) -> dict[str, Any] | None:
     """`/api/report-data` for the current build; None before anything was recorded."""
     build = queries.current_build()
@@ -81,7 +85,9 @@ def report_snapshot(state: ServerState) -> dict[str, Any] | None:
         return None
     rows = queries.list_comparisons(build.id, sort="time", limit=None)
     rows.sort(key=lambda c: (c.timestamp, c.updated_at, c.id))
-    if not rows and build.id == state.build_id and build.kind == "serve":
+    if not rows and not _ever_recorded():
+        # Upstream answers null until the first screenshot; after a reset or the deletion
+        # of the last comparison it answers an empty list (so SSE clients see the removals).
         return None
     timestamp = max((c.updated_at for c in rows), default=build.started_at)
     return {
@@ -305,7 +311,12 @@ async def legacy_accept(request: web.Request) -> web.Response:
         return json_error(400, "comparison ID is required")
     if not await state.run(_exists, cid):
         return json_error(404, f"Comparison not found with ID: {cid}")
-    result = await state.run(review.accept, state.store, [cid], actor="http")
+    try:
+        result = await state.run(review.accept, state.store, [cid], actor="http")
+    except review.StaleComparison as exc:
+        return json_error(409, str(exc))
+    except VizzlyError:
+        return json_error(500, "Failed to accept baseline")
     name = result.items[0]["name"] if result.items else cid
     return web.json_response(
         {

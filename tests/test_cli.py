@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from click.testing import CliRunner
 from PIL import Image
@@ -147,3 +148,14 @@ def test_config_in_a_legacy_project_imports_it_once(scenario_project):
     project = scenario_project("scenario-a-first-run")
     assert run("--project", project, "config").exit_code == 0
     assert (project / ".vizzly" / "state.db").exists()
+
+
+def test_compare_refuses_a_diff_path_that_is_not_a_regular_file(tmp_path):
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    Image.new("RGB", (8, 8), "white").save(a)
+    Image.new("RGB", (8, 8), "black").save(b)
+    for target in (tmp_path, tmp_path / "missing" / "d.png", Path("/dev/null")):
+        result = run("compare", a, b, "--diff", target)
+        assert result.exit_code == 2, (target, result.output)
+    assert Path("/dev/null").is_char_device()
+    assert not (tmp_path / "missing").exists()

@@ -164,3 +164,16 @@ def test_a_real_read_only_filesystem_with_only_legacy_json(read_only_mount):
     result = run("--project", str(mount), "status")
     assert result.exit_code == 3
     assert "cannot be imported" in result.output
+
+
+def test_a_schema_with_unreadable_text_is_a_database_problem(tmp_path):
+    project = make_project(tmp_path)
+    open_store(project).close()
+    data = bytearray(project.db_path.read_bytes())
+    at = data.find(b'CREATE TABLE "decision"')
+    assert at > 0
+    data[at + 14] = 0xDF  # one byte of the table's SQL text
+    project.db_path.write_bytes(bytes(data))
+    result = run("--project", str(tmp_path), "status")
+    assert result.exit_code == 3, result.output
+    assert "damaged" in result.output

@@ -7,6 +7,7 @@ gets the same result whichever way it arrives.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import uuid
@@ -21,10 +22,12 @@ from vizzly_tui.engine import (
     DEFAULT_MAX_PIXELS,
     DimensionMismatch,
     EngineError,
+    ImageError,
     classify,
     compare_bytes,
     read_png_size,
 )
+from vizzly_tui.engine.decode import decode_png
 from vizzly_tui.store import decisions, files
 from vizzly_tui.store.decisions import FileChange, now_ms
 from vizzly_tui.store.models import (
@@ -79,11 +82,22 @@ def finish_build(store: Store, build_id: int, status: str = "finished") -> None:
 
 def _effective(properties: Mapping[str, Any], settings: CaptureSettings) -> tuple[float, int]:
     # A per-screenshot threshold arrives as properties.threshold (contract §3.5, §5.3).
+    # Out-of-range values (negative, NaN, infinite, beyond SQLite's integers) fall back to the
+    # configured ones, as upstream falls back for values it does not accept.
     threshold = properties.get("threshold")
-    if not isinstance(threshold, int | float) or isinstance(threshold, bool) or threshold < 0:
+    if (
+        not isinstance(threshold, int | float)
+        or isinstance(threshold, bool)
+        or not math.isfinite(threshold)
+        or threshold < 0
+    ):
         threshold = settings.threshold
     min_cluster = properties.get("minClusterSize")
-    if not isinstance(min_cluster, int) or isinstance(min_cluster, bool) or min_cluster < 1:
+    if (
+        not isinstance(min_cluster, int)
+        or isinstance(min_cluster, bool)
+        or not 1 <= min_cluster <= 2**31
+    ):
         min_cluster = settings.min_cluster_size
     return float(threshold), int(min_cluster)
 
@@ -126,8 +140,6 @@ def capture(
     props = dict(properties or {})
     width, height = read_png_size(png)  # rejects non-PNG input before anything is written
     if width * height > settings.max_pixels:
-        from vizzly_tui.engine import ImageError
-
         raise ImageError(
             f"image is {width}x{height} = {width * height} pixels, over the limit of "
             f"{settings.max_pixels}"
@@ -177,7 +189,6 @@ def _capture_once(
     current = project.current_dir / file_name
     baseline = project.baselines_dir / file_name
     diff = project.diffs_dir / file_name
-    files.atomic_write(current, png)
     current_sha = files.sha256_bytes(png)
     record: dict[str, Any] = {
         "cid": cid,
@@ -202,8 +213,12 @@ def _capture_once(
     baseline_sha = files.sha256_bytes(baseline_bytes) if baseline_bytes is not None else None
     baseline_change: FileChange | None = None
     if settings.set_baseline or baseline_bytes is None:
+        # Decode it whole first: a truncated PNG must be refused, not become a baseline that
+        # every later screenshot fails against.
+        decode_png(png, max_pixels=settings.max_pixels, label="image")
         # The new baseline is written through the decision protocol (pending row, file, done),
         # so a crash between the file and the rows is finished by the next start.
+        files.atomic_write(current, png)
         files.store_object(project, png, current_sha)
         if baseline_bytes is not None:
             files.store_object(project, baseline_bytes, baseline_sha)
@@ -222,7 +237,10 @@ def _capture_once(
         except DimensionMismatch as exc:
             record.update(status="failed", reason="dimension-mismatch", error=str(exc))
         except EngineError as exc:
-            record.update(status="error", error=str(exc))
+            if str(exc).startswith("current image"):
+                # The sender's image is broken: a 400 for them, and nothing written.
+                raise ImageError(str(exc).replace("current image", "image", 1)) from exc
+            record.update(status="error", error=str(exc))  # the stored baseline is broken
         else:
             record.update(_result_fields(result))
             if result.is_different:
@@ -233,6 +251,7 @@ def _capture_once(
                 details = _details(result, verdict)
             else:
                 record["status"] = "passed"
+        files.atomic_write(current, png)
     record["has_diff_clusters"] = bool(details and details.get("diff_clusters"))
     record["has_confirmed_regions"] = bool(details and details.get("confirmed_regions"))
     width, height = size

@@ -49,6 +49,8 @@ def _describe(exc: Exception) -> tuple[int, str]:
         return EXIT_USAGE, str(exc)
     if isinstance(exc, sqlite3.DatabaseError | peewee.DatabaseError):
         return EXIT_DATABASE, f"database problem: {exc}"
+    if isinstance(exc, UnicodeDecodeError) and b"database" in exc.object:
+        return EXIT_DATABASE, "database problem: state.db is damaged (unreadable schema text)"
     return 1, f"internal error: {exc!r} (run with --debug for the traceback)"
 
 
@@ -457,6 +459,13 @@ def compare(
     for path in (baseline, current):
         if not path.is_file():
             raise click.UsageError(f"{path}: no such file")
+    if diff_path is not None:
+        # Only a regular file (or a new one in an existing folder): never a device, a FIFO or
+        # a directory, which os.replace would silently swap for our PNG.
+        if diff_path.exists() and not diff_path.is_file():
+            raise click.UsageError(f"--diff {diff_path}: exists and is not a regular file")
+        if not diff_path.parent.is_dir():
+            raise click.UsageError(f"--diff {diff_path}: folder {diff_path.parent} does not exist")
     try:
         result = compare_files(
             baseline,
@@ -473,6 +482,9 @@ def compare(
         sys.exit(1)
     except EngineError as exc:
         click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except OSError as exc:
+        click.echo(f"error: cannot write diff image {diff_path}: {exc.strerror or exc}", err=True)
         sys.exit(EXIT_USAGE)
     _emit(result.to_vizzly_dict(), as_json, lambda: format_result(result))
     sys.exit(1 if result.is_different else 0)

@@ -347,3 +347,25 @@ def test_lone_surrogates_never_reach_sqlite(scenario_project):
         ("hotspots.json", "'bad\\udfff'"),
     ]
     assert counts(project)["baseline"] == 5 and counts(project)["hotspot"] == 3
+
+
+def test_hostile_numbers_and_surrogates_are_skipped_not_fatal(tmp_path):
+    import json as _json
+    import subprocess
+    import sys
+
+    vizzly = tmp_path / ".vizzly"
+    (vizzly / "baselines").mkdir(parents=True)
+    (vizzly / "report-data.json").write_text('{"comparisons":[],"timestamp":' + "9" * 5000 + "}")
+    (vizzly / "baselines" / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    (vizzly / "baselines" / "metadata.json").write_text(
+        '{"screenshots":[{"name":"a","filename":"a.png","viewport_width":"\\udc00"}]}'
+    )
+    cli = [sys.executable, "-m", "vizzly_tui", "--project", str(tmp_path)]
+    status = subprocess.run([*cli, "status"], capture_output=True, text=True, timeout=60)
+    assert status.returncode == 0, status.stderr
+    info = subprocess.run([*cli, "db", "status", "--json"], capture_output=True, text=True)
+    skipped = _json.loads(info.stdout)["legacyImport"]["skipped"]
+    reasons = " ".join(item["detail"] for item in skipped)
+    assert "not valid JSON" in reasons
+    assert "lone surrogate" in reasons

@@ -79,8 +79,10 @@ def write_atomically(image: Image.Image, path: Path) -> None:
     atomic), are fsynced, then replace the target with os.replace.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # The prefix is the one store.files uses, so a start after a crash sweeps leftovers.
+    fd, tmp_name = tempfile.mkstemp(prefix=f".vizzly-tmp-{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; a diff image is as readable as any other
         with os.fdopen(fd, "wb") as handle:
             image.save(handle, format="PNG", compress_level=1)
             handle.flush()

@@ -337,7 +337,11 @@ async def image(request: web.Request) -> web.StreamResponse:
         path = files.resolve_in_vizzly(project, relative)
     except ValueError:
         return json_error(404, "Image not found")
-    if not path.is_file():
+    try:
+        found = path.is_file()
+    except OSError:  # e.g. a name longer than the filesystem allows
+        found = False
+    if not found:
         return json_error(404, "Image not found")
     return web.FileResponse(path, headers=IMAGE_HEADERS)
 

@@ -110,18 +110,56 @@ async def read_json(request: web.Request, max_bytes: int) -> object:
     if length is not None and length > max_bytes:
         raise _too_large(length, max_bytes)
     data = bytearray()
-    async for chunk in request.content.iter_chunked(1 << 16):
-        data.extend(chunk)
-        if len(data) > max_bytes:
-            raise _too_large(len(data), max_bytes)
+    try:
+        async for chunk in request.content.iter_chunked(1 << 16):
+            data.extend(chunk)
+            if len(data) > max_bytes:
+                raise _too_large(len(data), max_bytes)
+    except web.HTTPException:
+        raise
+    except Exception as exc:  # a broken gzip stream, a truncated chunked body...
+        raise _bad_request(f"Invalid request body: {exc}") from exc
     if not data.strip():
         return {}
     try:
-        return json.loads(data)
+        value = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": f"Invalid JSON: {exc}"}), content_type="application/json"
-        ) from exc
+        raise _bad_request(f"Invalid JSON: {exc}") from exc
+    except RecursionError as exc:
+        raise _bad_request("Invalid JSON: nested too deeply") from exc
+    except ValueError as exc:  # e.g. a number over Python's 4300-digit limit
+        raise _bad_request(f"Invalid JSON: {str(exc).split(';')[0]}") from exc
+    if _has_lone_surrogate(value):
+        raise _bad_request(
+            "Invalid JSON: a string contains a lone UTF-16 surrogate (\\ud800-\\udfff)"
+        )
+    return value
+
+
+def _has_lone_surrogate(value: object, depth: int = 0) -> bool:
+    # JSON may escape half of a UTF-16 pair alone; such a string cannot be stored or hashed.
+    if isinstance(value, str):
+        if value.isascii():
+            return False
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if depth > 200:
+        return False
+    if isinstance(value, dict):
+        return any(
+            _has_lone_surrogate(k, depth + 1) or _has_lone_surrogate(v, depth + 1)
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v, depth + 1) for v in value)
+    return False
+
+
+def _bad_request(message: str) -> web.HTTPException:
+    return web.HTTPBadRequest(text=json.dumps({"error": message}), content_type="application/json")
 
 
 def _too_large(size: int, limit: int) -> web.HTTPException:

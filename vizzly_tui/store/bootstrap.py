@@ -191,6 +191,12 @@ def _ensure_schema_locked(project: Project, report: BootstrapReport) -> None:
         from vizzly_tui.store.recovery import recover
 
         report.recovered = recover(db, project)
+    except UnicodeDecodeError as exc:
+        # sqlite3 fails decoding SQLite's own "malformed database schema" message.
+        raise CorruptDatabase(
+            f"{path} is damaged (its schema text is not readable). Move it aside; the next "
+            "command rebuilds state from the legacy JSON files if they exist."
+        ) from exc
     except (pw.DatabaseError, sqlite3.DatabaseError) as exc:
         message = str(exc)
         if "not a database" in message or "malformed" in message:

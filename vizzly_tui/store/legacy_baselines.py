@@ -278,11 +278,11 @@ def _baseline_row(
     signature = entry.get("signature")
     if signature is None:
         signature = identity.signature(name, properties, sig_props)
-    else:
-        try:
-            signature = text(signature)
-        except BadValue as exc:
-            raise BadValue(f"field 'signature' {exc}") from None
+    try:
+        # A computed signature is checked too: its values come from the same untrusted file.
+        signature = text(signature)
+    except BadValue as exc:
+        raise BadValue(f"field 'signature' {exc}") from None
     if signature in seen:
         raise BadValue(f"duplicate signature {describe(signature)}")
     if "filename" in entry:

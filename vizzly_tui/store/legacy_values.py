@@ -222,6 +222,8 @@ def load_json(path: Path) -> Loaded:
         return Loaded(error=f"not valid JSON: {exc}")
     except RecursionError:
         return Loaded(error="not valid JSON: nested too deeply")
+    except ValueError as exc:  # e.g. a number longer than Python's 4300-digit limit
+        return Loaded(error=f"not valid JSON: {str(exc).split(';')[0]}")
     note = None
     if constants:
         note = f"non-JSON constant(s) {', '.join(sorted(set(constants)))} read as null"

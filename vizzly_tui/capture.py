@@ -27,7 +27,7 @@ from vizzly_tui.engine import (
     compare_bytes,
     read_png_size,
 )
-from vizzly_tui.engine.decode import decode_png
+from vizzly_tui.engine.decode import verify_png
 from vizzly_tui.store import decisions, files
 from vizzly_tui.store.decisions import FileChange, now_ms
 from vizzly_tui.store.models import (
@@ -215,7 +215,7 @@ def _capture_once(
     if settings.set_baseline or baseline_bytes is None:
         # Decode it whole first: a truncated PNG must be refused, not become a baseline that
         # every later screenshot fails against.
-        decode_png(png, max_pixels=settings.max_pixels, label="image")
+        verify_png(png, max_pixels=settings.max_pixels, label="image")
         # The new baseline is written through the decision protocol (pending row, file, done),
         # so a crash between the file and the rows is finished by the next start.
         files.atomic_write(current, png)

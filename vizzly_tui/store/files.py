@@ -45,21 +45,29 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temp file + fsync + rename in the same folder."""
+def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
+    """Write `data` to `path` through a temp file + rename in the same folder.
+
+    Readers see the old or the new file, never half of one. `durable` also fsyncs the file
+    and the rename: needed for baselines and objects (the decision protocol relies on them),
+    not for current/ screenshots, which can be sent again and whose bytes accept checks
+    against the hash recorded with the comparison.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f"{TEMP_PREFIX}{secrets.token_hex(6)}-{path.name}")
     try:
         with temp.open("wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
-    _fsync_dir(path.parent)
+    if durable:
+        _fsync_dir(path.parent)
 
 
 def remove_file(path: Path) -> bool:

@@ -38,6 +38,16 @@ def unpack_scenario(scenario: str, dest: Path) -> Path:
     return dest / "project"
 
 
+def http_fixture(name: str) -> object:
+    """A captured upstream response body from ../shared; skips where shared/ is absent."""
+    import json
+
+    path = HTTP_DIR / name
+    if not path.exists():
+        pytest.skip(f"fixture {path} is not present")
+    return json.loads(path.read_text())
+
+
 @pytest.fixture
 def scenario_project(tmp_path: Path):
     """Factory: scenario_project("scenario-b-second-run") -> Path of an unpacked project."""

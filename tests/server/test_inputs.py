@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import HTTP_DIR
+from tests.conftest import HTTP_DIR, http_fixture
 from vizzly_tui.identity import identify
 from vizzly_tui.server import inputs
 from vizzly_tui.server.inputs import (
@@ -200,7 +200,7 @@ def test_body_must_be_an_object(body, kind):
 def test_missing_name_or_image(body):
     error = refused(body)
     assert (error.status, error.body) == (400, {"error": "name and image are required"})
-    assert error.body == json.loads((HTTP_DIR / "err-screenshot-missing-image.json").read_text())
+    assert error.body == http_fixture("err-screenshot-missing-image.json")
 
 
 @pytest.mark.parametrize(
@@ -221,7 +221,7 @@ def test_invalid_name(name, details):
 
 def test_slash_name_matches_the_capture():
     error = refused({"name": "a/b", "image": "iVBORw0KGgo=", "type": "base64"})
-    assert error.body == json.loads((HTTP_DIR / "err-screenshot-slash-name.json").read_text())
+    assert error.body == http_fixture("err-screenshot-slash-name.json")
 
 
 @pytest.mark.parametrize(
@@ -321,7 +321,7 @@ def test_file_paths_resolve_against_base_dir(tmp_path):
 def test_missing_file_matches_the_capture(tmp_path):
     body = {"name": "x", "image": "/nonexistent/x.png", "type": "file-path"}
     error = refused(body, base_dir=tmp_path)
-    expected = json.loads((HTTP_DIR / "err-screenshot-missing-file.json").read_text())
+    expected = http_fixture("err-screenshot-missing-file.json")
     assert (error.status, error.body) == (400, expected)
     # A relative path is reported resolved, with the original alongside.
     error = refused({"name": "x", "image": "../gone.png"}, base_dir=tmp_path / "proj")

@@ -43,6 +43,14 @@ from vizzly_tui.store.models import (
 )
 from vizzly_tui.store.store import Store
 
+# The baseline metadata header upstream writes with its first local baseline (contract §1.2).
+LOCAL_BASELINE_HEADER = {
+    "buildId": "local-baseline",
+    "buildName": "Local TDD Baseline",
+    "environment": "test",
+    "branch": "local",
+}
+
 
 @dataclass(frozen=True)
 class CaptureSettings:
@@ -391,13 +399,9 @@ def _upsert(
             source="new",
         )
         if not Setting.select().where(Setting.key == "baseline_metadata").exists():
-            # The header upstream writes with its first local baseline (contract §1.2).
             created = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
             header = {
-                "buildId": "local-baseline",
-                "buildName": "Local TDD Baseline",
-                "environment": "test",
-                "branch": "local",
+                **LOCAL_BASELINE_HEADER,
                 "threshold": record["threshold"],
                 "signatureProperties": list(signature_properties),
                 "createdAt": created,

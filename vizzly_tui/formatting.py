@@ -5,11 +5,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from vizzly_tui.review import ActionResult
+if TYPE_CHECKING:  # the type only: importing review would load the store for every command
+    from vizzly_tui.review import ActionResult
 
 
 def _when(ms: int | None) -> str:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from vizzly_tui import review
-from vizzly_tui.capture import capture
+from vizzly_tui.capture import LOCAL_BASELINE_HEADER, capture
 from vizzly_tui.engine import ImageError
 from vizzly_tui.errors import NotFound, VizzlyError
 from vizzly_tui.identity import InvalidName
@@ -29,12 +29,6 @@ STATE: web.AppKey[Any] = web.AppKey("vizzly_state")
 IMAGE_HEADERS = {
     "Content-Type": "image/png",
     "Cache-Control": "no-store, no-cache, must-revalidate",
-}
-LOCAL_BASELINE_HEADER = {
-    "buildId": "local-baseline",
-    "buildName": "Local TDD Baseline",
-    "environment": "test",
-    "branch": "local",
 }
 
 
@@ -238,18 +232,34 @@ async def comparison(request: web.Request) -> web.Response:
 
 
 def _exists(cid: str) -> bool:
+    """An exact comparison id in the current build (these routes never match names)."""
     build = queries.current_build()
-    return build is not None and any(c.cid == cid for c in queries.find_comparisons(build.id, cid))
+    return (
+        build is not None
+        and Comparison.select()
+        .where((Comparison.build == build.id) & (Comparison.cid == cid))
+        .exists()
+    )
+
+
+async def _requested_id(
+    request: web.Request, state: ServerState, missing: str
+) -> str | web.Response:
+    """The `{"id": ...}` of a review request, or the error response to send instead."""
+    body = await read_json(request, state.max_body_bytes)
+    cid = body.get("id") if isinstance(body, dict) else None
+    if not isinstance(cid, str) or not cid:
+        return json_error(400, missing)
+    if not await state.run(_exists, cid):
+        return json_error(404, f"Comparison not found with ID: {cid}")
+    return cid
 
 
 async def _review_request(request: web.Request, action: str) -> web.Response:
     state: ServerState = request.app[STATE]
-    body = await read_json(request, state.max_body_bytes)
-    cid = body.get("id") if isinstance(body, dict) else None
-    if not isinstance(cid, str) or not cid:
-        return json_error(400, "Comparison ID required")
-    if not await state.run(_exists, cid):
-        return json_error(404, f"Comparison not found with ID: {cid}")
+    cid = await _requested_id(request, state, "Comparison ID required")
+    if isinstance(cid, web.Response):
+        return cid
     store = state.store
     try:
         if action == "accept":
@@ -305,12 +315,9 @@ async def reset(request: web.Request) -> web.Response:
 async def legacy_accept(request: web.Request) -> web.Response:
     """The legacy `POST /accept-baseline {id}` some SDK versions still call."""
     state: ServerState = request.app[STATE]
-    body = await read_json(request, state.max_body_bytes)
-    cid = body.get("id") if isinstance(body, dict) else None
-    if not isinstance(cid, str) or not cid:
-        return json_error(400, "comparison ID is required")
-    if not await state.run(_exists, cid):
-        return json_error(404, f"Comparison not found with ID: {cid}")
+    cid = await _requested_id(request, state, "comparison ID is required")
+    if isinstance(cid, web.Response):
+        return cid
     try:
         result = await state.run(review.accept, state.store, [cid], actor="http")
     except review.StaleComparison as exc:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import struct
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -163,13 +162,6 @@ def targets_available(project: Project, decision: Decision) -> bool:
     )
 
 
-def png_size(data: bytes) -> tuple[int | None, int | None]:
-    if len(data) >= 24 and data[:8] == b"\x89PNG\r\n\x1a\n":
-        width, height = struct.unpack(">II", data[16:24])
-        return width, height
-    return None, None
-
-
 def _set_baseline(project: Project, decision: Decision, sha: str | None, source: str) -> None:
     """Point the signature's baseline row at `sha` (None: remove the row)."""
     if decision.signature is None:
@@ -178,7 +170,7 @@ def _set_baseline(project: Project, decision: Decision, sha: str | None, source:
         Baseline.delete().where(Baseline.signature == decision.signature).execute()
         return
     data = files.read_object(project, sha) or b""
-    width, height = png_size(data)
+    width, height = files.png_size(data) or (None, None)
     comparison = decision.comparison
     snapshot = decision.snapshot or {}
     file_name = (comparison.file_name if comparison else None) or snapshot.get("file_name")

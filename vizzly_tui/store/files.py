@@ -11,12 +11,27 @@ import contextlib
 import hashlib
 import os
 import secrets
+import struct
 from pathlib import Path
 
 from vizzly_tui.project import Project
 
 TEMP_PREFIX = ".vizzly-tmp-"
 IMAGE_FOLDERS = ("baselines", "current", "diffs")
+
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height from the IHDR chunk (bytes 16-24), or None when it is not a PNG.
+
+    The store's own cheap reader (the store does not import the engine, architecture.md).
+    """
+    if len(data) < 24 or not data.startswith(PNG_MAGIC) or data[12:16] != b"IHDR":
+        return None
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
 
 
 def sha256_bytes(data: bytes) -> str:

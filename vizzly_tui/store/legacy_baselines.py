@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import struct
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from vizzly_tui import identity
+from vizzly_tui.store import files
 from vizzly_tui.store.legacy_values import (
     BadValue,
     LogBook,
@@ -32,7 +32,6 @@ from vizzly_tui.store.legacy_values import (
 METADATA = "baselines/metadata.json"
 BUILD_METADATA = "baseline-metadata.json"
 LOCAL_BUILD_ID = "local-baseline"
-_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # Keys of a screenshot entry that are columns (or deliberately dropped, like `path`); the
 # others (cloud: id, originalName, originalUrl, fileSize, dimensions) are kept in `extra`.
 _ENTRY_KEYS = frozenset(
@@ -206,14 +205,6 @@ def read_file(path: str) -> tuple[bytes, int]:
         os.close(fd)
 
 
-def png_size(data: bytes) -> tuple[int, int] | None:
-    """Width and height from the IHDR chunk (bytes 16-24), or None when it is not a PNG."""
-    if len(data) < 24 or not data.startswith(_PNG_MAGIC) or data[12:16] != b"IHDR":
-        return None
-    width, height = struct.unpack(">II", data[16:24])
-    return width, height
-
-
 def parse_screenshots(
     entries: list[Any],
     *,
@@ -308,7 +299,7 @@ def _baseline_row(
         log.note(
             METADATA, signature, f"sha256 in the metadata does not match baselines/{file_name}"
         )
-    size = png_size(data)
+    size = files.png_size(data)
     if size is None:
         log.note(METADATA, signature, f"baselines/{file_name} is not a PNG; no width/height")
     seen.add(signature)

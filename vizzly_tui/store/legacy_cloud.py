@@ -7,6 +7,7 @@ holds an object is a bundle, anything else is a bare map. Both are keyed by scre
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,18 +63,26 @@ def _name(key: str) -> str:
     return name
 
 
-def parse_hotspots(value: dict[str, Any], fallback_time: str, log: LogBook) -> CloudResult:
-    mapping, bundle = split_bundle(value, "hotspots", fallback_time)
-    result = CloudResult(bundle=bundle)
-    for key, analysis in mapping.items():
+def _entries(
+    mapping: dict[str, Any], source: str, what: str, log: LogBook
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(log item, screenshot name, object) of each valid entry; the others skipped and logged."""
+    for key, value in mapping.items():
         item = key if key.isascii() else describe(key)
         try:
             name = _name(key)
-            if type(analysis) is not dict:
-                raise BadValue(f"hotspot analysis is {describe(analysis)}, not an object")
+            if type(value) is not dict:
+                raise BadValue(f"{what} is {describe(value)}, not an object")
         except BadValue as exc:
-            log.skip(HOTSPOTS, item, str(exc))
+            log.skip(source, item, str(exc))
             continue
+        yield item, name, value
+
+
+def parse_hotspots(value: dict[str, Any], fallback_time: str, log: LogBook) -> CloudResult:
+    mapping, bundle = split_bundle(value, "hotspots", fallback_time)
+    result = CloudResult(bundle=bundle)
+    for item, name, analysis in _entries(mapping, HOTSPOTS, "hotspot analysis", log):
         try:
             confidence = opt_text(analysis.get("confidence"))
         except BadValue as exc:
@@ -127,15 +136,7 @@ def box(region: dict[str, Any]) -> tuple[float, float, float, float] | None:
 def parse_regions(value: dict[str, Any], fallback_time: str, log: LogBook) -> CloudResult:
     mapping, bundle = split_bundle(value, "regions", fallback_time)
     result = CloudResult(bundle=bundle)
-    for key, groups in mapping.items():
-        item = key if key.isascii() else describe(key)
-        try:
-            name = _name(key)
-            if type(groups) is not dict:
-                raise BadValue(f"regions entry is {describe(groups)}, not an object")
-        except BadValue as exc:
-            log.skip(REGIONS, item, str(exc))
-            continue
+    for item, name, groups in _entries(mapping, REGIONS, "regions entry", log):
         for kind, group_key in (("confirmed", "confirmed"), ("candidate", "candidates")):
             regions = groups.get(group_key)
             if regions is None:

@@ -127,3 +127,23 @@ def test_an_accept_during_a_slow_compare_is_not_overwritten(tmp_path, monkeypatc
         assert comparison.status == "passed"
         base = project.baselines_dir / comparison.file_name
         assert base.read_bytes() == (project.current_dir / comparison.file_name).read_bytes()
+
+
+def test_a_failed_baseline_write_changes_nothing(tmp_path, monkeypatch):
+    project = make_project(tmp_path)
+    with open_store(project) as store:
+        build = start_build(store, "run")
+
+        real = decisions.apply_files
+
+        def disk_full(project, decision, *, forward=True):
+            if forward:
+                raise OSError(28, "No space left on device")
+            return real(project, decision, forward=forward)
+
+        monkeypatch.setattr(decisions, "apply_files", disk_full)
+        with pytest.raises(OSError, match="No space left"):
+            capture(store, build.id, "home", png(), {})
+        assert Baseline.select().count() == 0
+        assert Decision.get().state == "rolled-back"
+        assert list(project.baselines_dir.glob("*.png")) == []

@@ -28,6 +28,7 @@ from vizzly_tui.engine import (
     read_png_size,
 )
 from vizzly_tui.engine.decode import verify_png
+from vizzly_tui.project import Project
 from vizzly_tui.store import decisions, files
 from vizzly_tui.store.decisions import FileChange, now_ms
 from vizzly_tui.store.models import (
@@ -275,7 +276,12 @@ def _capture_once(
         baseline_sha,
     )
     if decision_id is not None:
-        decisions.apply_files(project, Decision.get_by_id(decision_id))
+        try:
+            decisions.apply_files(project, Decision.get_by_id(decision_id))
+        except Exception:
+            # A failed write (disk full...) changes nothing: no rows claiming a missing file.
+            store.call(_roll_back, project, decision_id)
+            raise
         store.call(_mark_done, decision_id)
     return CaptureResult(
         record["status"],
@@ -307,6 +313,10 @@ def _details(result: Any, verdict: Any) -> dict[str, Any]:
         "hotspot_analysis": verdict.hotspot_analysis,
         "confirmed_regions": verdict.confirmed_regions,
     }
+
+
+def _roll_back(project: Project, decision_id: int) -> None:
+    decisions.rollback(project, Decision.get_by_id(decision_id))
 
 
 def _mark_done(decision_id: int) -> None:

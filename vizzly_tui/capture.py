@@ -27,7 +27,7 @@ from vizzly_tui.engine import (
     compare_bytes,
     read_png_size,
 )
-from vizzly_tui.engine.decode import verify_png
+from vizzly_tui.engine.decode import check_pixel_budget, verify_png
 from vizzly_tui.project import Project
 from vizzly_tui.store import decisions, files
 from vizzly_tui.store.decisions import FileChange, now_ms
@@ -148,11 +148,7 @@ def capture(
     settings = settings or CaptureSettings()
     props = dict(properties or {})
     width, height = read_png_size(png)  # rejects non-PNG input before anything is written
-    if width * height > settings.max_pixels:
-        raise ImageError(
-            f"image is {width}x{height} = {width * height} pixels, over the limit of "
-            f"{settings.max_pixels}"
-        )
+    check_pixel_budget(width, height, settings.max_pixels, "image")
     # When the SDK sends no viewport, the signature uses the image's size (contract §3.3).
     viewport = props.get("viewport") if isinstance(props.get("viewport"), dict) else {}
     if props.get("viewport_width") is None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import sysconfig
 import venv
+from pathlib import Path
 
 import pytest
 
@@ -24,11 +26,22 @@ def test_installed_wheel_ships_and_runs_the_migrations(tmp_path):
     assert built.returncode == 0, built.stdout + built.stderr
     wheel = next(dist.glob("vizzly_tui-*.whl"))
 
-    # A fresh venv; the runtime dependencies come from this interpreter's site-packages so
-    # the test needs no network, but vizzly_tui itself must come from the wheel.
+    # A fresh venv; the runtime dependencies come from the environment running this test
+    # (often itself a venv, which `system_site_packages` would not see: that flag reaches the
+    # base interpreter only), so the test needs no network, but vizzly_tui itself must come
+    # from the wheel. A .pth line appends the outer site-packages after the venv's own, and
+    # the outer editable install's finder is not activated by a plain path line.
     env_dir = tmp_path / "venv"
-    venv.create(env_dir, with_pip=True, system_site_packages=True)
+    venv.create(env_dir, with_pip=True)
     python = env_dir / "bin" / "python"
+    inner_site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    outer = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    (Path(inner_site) / "outer-env.pth").write_text("\n".join(sorted(outer)) + "\n")
     install = subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
         capture_output=True,

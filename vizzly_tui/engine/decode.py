@@ -1,10 +1,13 @@
 """Safe PNG decoding: header checks before any big allocation, and two decodes at once.
 
-PNG decoding is the floor of a comparison's cost, so the two images are decoded in parallel:
-Pillow releases the GIL inside its zlib/unfilter loop, so two threads really do use two cores.
-Before Pillow touches the pixel data we read the size from the IHDR chunk and refuse images
-larger than a pixel budget, because a 30-byte file can claim to be 100,000 x 100,000 pixels
-and make a naive decoder try to allocate 40 GB.
+PNG decoding is the floor of a comparison's cost, so the two images are decoded in parallel
+by libspng (spng.py), which runs without the GIL and writes RGBA straight into our array.
+Before any decoder touches the pixel data we read the size from the IHDR chunk and refuse
+images larger than a pixel budget, because a 30-byte file can claim to be 100,000 x 100,000
+pixels and make a naive decoder try to allocate 40 GB; and we walk the chunk headers to
+refuse a file whose image data is cut off or could not possibly hold the pixels it claims.
+Pillow decodes what libspng would decode differently (16-bit greyscale), and everything when
+pyspng is not installed.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import zlib
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from .errors import ImageError
 from .workers import pool
@@ -29,6 +31,11 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _HEADER_LEN = 33
 # The PNG specification caps each dimension at 2^31 - 1.
 _MAX_DIMENSION = 2**31 - 1
+#: No image above this is decoded whatever max_pixels says (Pillow's decompression-bomb
+#: limit, 2 * Image.MAX_IMAGE_PIXELS, kept when libspng took over the decoding).
+_HARD_LIMIT = 2 * (1024 * 1024 * 1024 // 4 // 3)
+# Deflate's largest expansion: a 258-byte match costs at least 2 bits.
+_MAX_DEFLATE_RATIO = 1032
 
 
 def _parse_header(head: bytes, label: str) -> tuple[int, int]:
@@ -75,26 +82,57 @@ def check_pixel_budget(width: int, height: int, max_pixels: int, label: str) -> 
         )
 
 
-def _rgba_bytes(image: Image.Image) -> bytes:
-    """The decoded pixels as packed RGBA bytes, with as few passes over them as possible."""
-    if image.mode == "RGBA":
-        return image.tobytes()
-    if image.mode == "RGB" and "transparency" not in image.info:
-        # Pillow stores RGB pixels in 4 bytes with the pad byte set to 255, so packing them
-        # as "RGBX" is a straight copy that is already opaque RGBA. It skips the extra pass
-        # of convert("RGBA"), a third of the decode time of a 1080p screenshot.
-        return image.tobytes("raw", "RGBX")
-    # Palette, greyscale, 16-bit, or a tRNS colour key: let Pillow apply the PNG rules.
-    return image.convert("RGBA").tobytes()
+def _channels_and_bits(color_type: int, bit_depth: int) -> int:
+    """Bits per pixel of the raw image data, from IHDR's colour type and bit depth."""
+    return {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(color_type, 4) * bit_depth
+
+
+def _scan(data: bytes, width: int, height: int, label: str) -> tuple[int, int, int]:
+    """Walk the chunks: every chunk complete, some image data, and enough of it.
+
+    Returns (bit depth, colour type, total IDAT bytes). Costs microseconds: chunk headers only.
+    A file cut short is refused here whatever its header claims, before any pixel buffer is
+    allocated: deflate cannot expand data more than 1032-fold, so IDAT bytes that could not
+    hold the rows the header promises are a truncated (or hostile) file. A 68-byte file
+    claiming 1 x 50,000,000 pixels is refused in microseconds, not after allocating 200 MB.
+    """
+    bit_depth, color_type = data[24], data[25]
+    size = len(data)
+    position = 8
+    idat = 0
+    while position + 8 <= size:
+        (length,) = struct.unpack_from(">I", data, position)
+        kind = data[position + 4 : position + 8]
+        end = position + 12 + length
+        if end > size:
+            raise ImageError(
+                f"{label} is a corrupt or truncated PNG: its {kind.decode('latin-1')!r} chunk "
+                f"is cut off ({size - position - 12} of {length} bytes)"
+            )
+        if kind == b"IDAT":
+            idat += length
+        elif kind == b"IEND":
+            break
+        position = end
+    if idat == 0:
+        raise ImageError(f"{label} is a corrupt or truncated PNG: it has no image data")
+    # The smallest possible raw data (interlacing only adds filter bytes); compared with
+    # what the compressed bytes could at most inflate to, plus slack for the zlib framing.
+    least_raw = height * width * _channels_and_bits(color_type, bit_depth) // 8
+    if idat * _MAX_DEFLATE_RATIO + 1024 < least_raw:
+        raise ImageError(
+            f"{label} is a corrupt or truncated PNG: {idat:,} bytes of image data cannot "
+            f"hold {width}x{height} pixels"
+        )
+    return bit_depth, color_type, idat
 
 
 def verify_png(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, label: str = "image") -> None:
-    """Check that PNG bytes decode completely, without building the pixel array.
+    """Check that PNG bytes decode completely (for data stored before it is ever compared).
 
-    For data that will be stored before it is ever compared (a new baseline): about a third
-    cheaper than decode_png. Raises ImageError exactly as decode_png would.
+    Raises ImageError exactly as decode_png would.
     """
-    _decode(data, max_pixels, label, keep=False)
+    decode_png(data, max_pixels=max_pixels, label=label)
 
 
 def decode_png(
@@ -104,24 +142,37 @@ def decode_png(
 
     Every failure (not a PNG, truncated, corrupt, too large) raises ImageError naming `label`.
     """
-    pixels = _decode(data, max_pixels, label, keep=True)
-    assert pixels is not None
-    return pixels
-
-
-def _decode(data: bytes, max_pixels: int, label: str, *, keep: bool) -> np.ndarray | None:
-    width, height = _parse_header(bytes(data[:_HEADER_LEN]), label)
+    data = bytes(data) if not isinstance(data, bytes) else data
+    width, height = _parse_header(data[:_HEADER_LEN], label)
     check_pixel_budget(width, height, max_pixels, label)
-    pixels = None
+    if width * height > _HARD_LIMIT:
+        # A ceiling whatever budget a caller sets (Pillow's decompression-bomb limit).
+        raise ImageError(
+            f"{label} is too large to decode safely: {width * height:,} pixels is more than "
+            f"{_HARD_LIMIT:,}"
+        )
+    bit_depth, color_type, _ = _scan(data, width, height, label)
+    # 16-bit greyscale is the one flavour where Pillow's rule (clip to 255) differs from
+    # libspng's (keep the high byte); Pillow keeps deciding it, so results never change.
+    if not (color_type == 0 and bit_depth == 16):
+        from . import spng
+
+        if spng.available():
+            try:
+                return spng.decode_rgba8(data, width, height)
+            except spng.SpngError as exc:
+                raise ImageError(f"{label} is a corrupt or truncated PNG: {exc}") from exc
+    return _decode_with_pillow(data, width, height, label)
+
+
+def _decode_with_pillow(data: bytes, width: int, height: int, label: str) -> np.ndarray:
+    from PIL import Image, UnidentifiedImageError
+
     try:
-        # Pillow's own decompression-bomb check (Image.MAX_IMAGE_PIXELS) still applies after
-        # ours; it only matters to a caller who raises max_pixels above Pillow's limit.
         with Image.open(io.BytesIO(data), formats=("PNG",)) as image:
             image.load()
-            if keep:
-                raw = _rgba_bytes(image)
-                # No copy: numpy reads the bytes object (the array is read-only).
-                pixels = np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 4)
+            # Pillow's own PNG rules for the flavours it is asked about.
+            raw = image.convert("RGBA").tobytes()
     except Image.DecompressionBombError as exc:
         raise ImageError(f"{label} is too large to decode safely: {exc}") from exc
     except UnidentifiedImageError as exc:
@@ -129,7 +180,8 @@ def _decode(data: bytes, max_pixels: int, label: str, *, keep: bool) -> np.ndarr
     except (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error) as exc:
         # Pillow reports truncated data and bad chunks as OSError/SyntaxError/ValueError.
         raise ImageError(f"{label} is a corrupt or truncated PNG: {exc}") from exc
-    return pixels
+    # No copy: numpy reads the bytes object (the array is read-only).
+    return np.frombuffer(raw, dtype=np.uint8).reshape(height, width, 4)
 
 
 def decode_pair(

@@ -77,3 +77,59 @@ def find_clusters(
         x0=box_array[:, 2],
         x1=box_array[:, 3],
     )
+
+
+def find_clusters_dense(mask: np.ndarray, intensity: np.ndarray, stripe_rows: int) -> ClusterTable:
+    """find_clusters for a mask where much of the frame changed, in bounded extra memory.
+
+    `intensity` is a (height, width) uint8 image, read where `mask` is set. One full-frame
+    label image (int32, 4 bytes a pixel) is the only full-size allocation: the statistics are
+    summed stripe by stripe, so a theme switch over 49 megapixels never builds the per-pixel
+    coordinate and label arrays (8 bytes each, per changed pixel) that find_clusters would.
+    Sums of integer coordinates and intensities are exact in float64, so the means equal
+    find_clusters' to the last bit, and labels are numbered in the same row-major order.
+    """
+    height, width = mask.shape
+    labels, count = ndimage.label(mask, structure=_EIGHT_CONNECTED)
+    sizes = np.zeros(count + 1, dtype=np.int64)
+    sum_x = np.zeros(count + 1, dtype=np.float64)
+    sum_y = np.zeros(count + 1, dtype=np.float64)
+    sum_i = np.zeros(count + 1, dtype=np.float64)
+    for top in range(0, height, stripe_rows):
+        bottom = min(height, top + stripe_rows)
+        stripe = labels[top:bottom].ravel()
+        where = np.flatnonzero(stripe)
+        if where.size == 0:
+            continue
+        found = stripe[where]
+        # Only the label range present in this stripe is summed into (bincount's length).
+        low = int(found.min())
+        found -= low
+        span = int(found.max()) + 1
+        ys, xs = np.divmod(where, width)
+        ys += top
+        sizes[low : low + span] += np.bincount(found, minlength=span)
+        sum_x[low : low + span] += np.bincount(found, weights=xs, minlength=span)
+        sum_y[low : low + span] += np.bincount(found, weights=ys, minlength=span)
+        values = intensity[top:bottom].ravel()[where]
+        sum_i[low : low + span] += np.bincount(found, weights=values, minlength=span)
+    boxes = np.array(
+        [
+            (rows.start, rows.stop, cols.start, cols.stop)
+            for rows, cols in ndimage.find_objects(labels)
+        ],
+        dtype=np.int64,
+    ).reshape(-1, 4)
+    del labels
+    sizes = sizes[1:]
+    safe = np.maximum(sizes, 1)
+    return ClusterTable(
+        sizes=sizes,
+        mean_x=sum_x[1:] / safe,
+        mean_y=sum_y[1:] / safe,
+        mean_intensity=sum_i[1:] / safe,
+        y0=boxes[:, 0],
+        y1=boxes[:, 1],
+        x0=boxes[:, 2],
+        x1=boxes[:, 3],
+    )

@@ -18,21 +18,27 @@ import numbers
 import os
 from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from .antialias import antialiased, may_be_antialiasing
-from .clusters import find_clusters
+from .clusters import ClusterTable, find_clusters, find_clusters_dense
 from .colour import delta_e_rgba
 from .decode import DEFAULT_MAX_PIXELS, check_pixel_budget, decode_pair, read_png_size
-from .diffimage import render_diff, write_atomically
+from .diffimage import render_diff, retire, write_atomically, write_in_background
 from .errors import DimensionMismatch, EngineError, ImageError
 from .result import BoundingBox, Cluster, DiffResult, HeightDiff, IntensityStats
 from .workers import pool
 
 #: ΔE at which the reported intensity saturates at 255 (honeydiff's scale).
 _INTENSITY_FULL_SCALE = 10.0
-_EMPTY = np.empty(0, dtype=np.intp)
+#: Pixels per stripe of the scan: per-pixel temporaries never exceed a stripe, so one
+#: comparison's memory is about the two images plus a few bytes a pixel, however much changed.
+STRIPE_PIXELS = 1 << 20
+#: Clusters are labelled on the full frame (find_clusters_dense) when more than 1/_DENSE_SHARE
+#: of the pixels changed; below that, windows around the changes cost less.
+_DENSE_SHARE = 8
 
 
 class OptionError(EngineError, ValueError):
@@ -71,6 +77,7 @@ def compare_files(
     antialiasing: bool = True,
     diff_path: Path | str | os.PathLike[str] | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    background_diff: bool = False,
 ) -> DiffResult:
     """Compare two PNG files. See `compare_bytes` for the options."""
     _check_options(threshold, min_cluster_size, max_pixels)
@@ -82,6 +89,7 @@ def compare_files(
         antialiasing=antialiasing,
         diff_path=diff_path,
         max_pixels=max_pixels,
+        background_diff=background_diff,
     )
 
 
@@ -94,6 +102,7 @@ def compare_bytes(
     antialiasing: bool = True,
     diff_path: Path | str | os.PathLike[str] | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    background_diff: bool = False,
 ) -> DiffResult:
     """Compare two PNG images given as bytes.
 
@@ -102,6 +111,10 @@ def compare_bytes(
         different (they still count in diff_pixels, like honeydiff's).
     antialiasing: ignore changes that look like anti-aliasing (see antialias.py).
     diff_path: where to write the diff image; written only when some pixel changed.
+    background_diff: return as soon as the verdict is known and write the diff image on the
+        engine's pool afterwards (atomically: readers see the old file or the new one, never
+        part of one). `wait_for_diff(diff_path)` waits for it; a failed write is logged.
+        Off (the default), the image is on disk when the call returns, or the call raises.
     max_pixels: refuse larger images (per image) before decoding them.
     Raises DimensionMismatch for different widths, ImageError for unusable input.
     """
@@ -111,6 +124,8 @@ def compare_bytes(
         # copies of the same non-PNG file are an error, not a pass.
         width, height = read_png_size(baseline)
         check_pixel_budget(width, height, max_pixels, "baseline image")
+        if diff_path is not None:
+            retire(Path(diff_path))
         return _identical(width, height, byte_identical=True)
     first, second = decode_pair(baseline, current, max_pixels=max_pixels)
     return compare_arrays(
@@ -120,6 +135,7 @@ def compare_bytes(
         min_cluster_size=min_cluster_size,
         antialiasing=antialiasing,
         diff_path=diff_path,
+        background_diff=background_diff,
     )
 
 
@@ -149,8 +165,9 @@ def compare_arrays(
     min_cluster_size: int = 2,
     antialiasing: bool = True,
     diff_path: Path | str | os.PathLike[str] | None = None,
+    background_diff: bool = False,
 ) -> DiffResult:
-    """Compare two decoded (height, width, 4) uint8 RGBA arrays."""
+    """Compare two decoded (height, width, 4) uint8 RGBA arrays (see `compare_bytes`)."""
     _check_options(threshold, min_cluster_size, DEFAULT_MAX_PIXELS)
     baseline = np.ascontiguousarray(baseline, dtype=np.uint8)
     current = np.ascontiguousarray(current, dtype=np.uint8)
@@ -167,55 +184,47 @@ def compare_arrays(
     # Bit-exact comparison of whole RGBA pixels: one uint32 compare per pixel.
     a32 = baseline.view(np.uint32).reshape(height1, width)[:common]
     b32 = current.view(np.uint32).reshape(height2, width)[:common]
-    # int32 indices halve the memory traffic of every gather and index computation on heavy
-    # changes (decoded images are capped far below 2**31 pixels; arrays passed in may not be).
-    index_type = np.int32 if common * width < 2**31 else np.int64
-    candidates = np.flatnonzero(a32 != b32).astype(index_type)
+    rows = max(1, STRIPE_PIXELS // max(width, 1))
+    scan = _scan(a32, b32, threshold, antialiasing, rows)
     extra_rows = canvas_height - common
-    if candidates.size == 0 and extra_rows == 0:
+    if scan is None and extra_rows == 0:
+        if diff_path is not None:
+            retire(Path(diff_path))
         return _identical(width, canvas_height)
-
-    # Pixels stay packed as uint32 while they are gathered and selected: a 1-D gather of
-    # uint32 is several times faster than a row gather of an (n, 4) uint8 array.
-    first = a32.ravel()[candidates]
-    second = b32.ravel()[candidates]
-    # Exact ΔE is only needed up to the threshold and up to the intensity scale's top.
-    delta_e = delta_e_rgba(
-        _channels(first), _channels(second), saturate_at=max(threshold, _INTENSITY_FULL_SCALE)
-    )
-    above = np.flatnonzero(delta_e > threshold)
-    changed = candidates[above]
-    delta_e = delta_e[above]
-    aa_ys = aa_xs = _EMPTY
-    if antialiasing and changed.size:
-        # Only pixels that pass the cheap per-pixel condition get the neighbourhood tests.
-        maybe = np.flatnonzero(may_be_antialiasing(_channels(first), _channels(second))[above])
-        if maybe.size:
-            aa_ys, aa_xs = np.divmod(changed[maybe], index_type(width))
-            is_aa = antialiased(a32, b32, aa_ys, aa_xs)
-            aa_ys, aa_xs = aa_ys[is_aa], aa_xs[is_aa]
-            if aa_ys.size:
-                keep = np.ones(changed.size, dtype=bool)
-                keep[maybe[is_aa]] = False
-                changed, delta_e = changed[keep], delta_e[keep]
+    if scan is None:
+        scan = _Scan(common, width)
     extra_pixels = extra_rows * width
-    diff_pixels = int(changed.size) + extra_pixels
+    diff_pixels = scan.changed_count + extra_pixels
 
-    # The diff image is drawn and encoded on the second core while this thread clusters.
     image_path: Path | None = None
     writing: Future[None] | None = None
-    if diff_path is not None and (diff_pixels or aa_ys.size):
+    if diff_path is not None and (diff_pixels or scan.aa_count):
         image_path = Path(diff_path)
-        aa_flat = aa_ys * width + aa_xs
-        writing = pool().submit(_write_diff, baseline, current, changed, aa_flat, image_path)
+
+        def render() -> Any:
+            return render_diff(baseline, current, scan.changed, scan.aa, rows)
+
+        if background_diff:
+            # After the verdict: the caller answers now; wait_for_diff finds it.
+            write_in_background(render, image_path)
+        else:
+            # On the second core while this thread clusters.
+            writing = pool().submit(lambda: write_atomically(render(), image_path))
+    elif diff_path is not None:
+        retire(Path(diff_path))
     try:
-        ys, xs = np.divmod(changed, index_type(width))
-        mask = np.zeros(common * width, dtype=bool)
-        mask[changed] = True
-        mask = mask.reshape(common, width)
-        # honeydiff's intensity scale: ΔE 10 or more is 255; integers, so stats use a histogram.
-        intensity = np.minimum(delta_e * (255.0 / _INTENSITY_FULL_SCALE), 255.0).astype(np.uint8)
-        clusters = _clusters(mask, ys, xs, intensity, extra_rows, min_cluster_size)
+        if scan.changed_count * _DENSE_SHARE > common * width:
+            # Most of the frame changed: bounded memory, one full-frame labelling.
+            table = find_clusters_dense(scan.changed, scan.intensity, rows)
+            box = _mask_box(scan.changed)
+        else:
+            flat = scan.changed_indices()
+            ys, xs = np.divmod(flat, flat.dtype.type(width))
+            table = find_clusters(scan.changed, ys, xs, scan.intensity.ravel()[flat])
+            box = (
+                (int(ys[0]), int(ys[-1]) + 1, int(xs.min()), int(xs.max()) + 1) if ys.size else None
+            )
+        clusters = _clusters(table, common, width, extra_rows, min_cluster_size)
     finally:
         if writing is not None:
             writing.result()  # re-raises a failed write; never leaves it running unseen
@@ -225,30 +234,117 @@ def compare_arrays(
         diff_percentage=100.0 * diff_pixels / total,
         total_pixels=total,
         diff_pixels=diff_pixels,
-        aa_pixels_ignored=int(aa_ys.size),
-        aa_percentage=100.0 * int(aa_ys.size) / total,
-        bounding_box=_bounding_box(ys, xs, common, width, extra_rows),
+        aa_pixels_ignored=scan.aa_count,
+        aa_percentage=100.0 * scan.aa_count / total,
+        bounding_box=_bounding_box(box, common, width, extra_rows),
         height_diff=(
             HeightDiff(height1=height1, height2=height2, extra_pixels=extra_pixels)
             if height1 != height2
             else None
         ),
         diff_clusters=clusters,
-        intensity_stats=_intensity_stats(intensity, extra_pixels),
+        intensity_stats=_histogram_stats(scan.histogram, extra_pixels),
         width=width,
         height=canvas_height,
         diff_image=image_path,
     )
 
 
-def _write_diff(
-    baseline: np.ndarray,
-    current: np.ndarray,
-    diff_flat: np.ndarray,
-    aa_flat: np.ndarray,
-    path: Path,
-) -> None:
-    write_atomically(render_diff(baseline, current, diff_flat, aa_flat), path)
+class _Scan:
+    """What the stripe scan found: full-frame masks and intensities, and their counts."""
+
+    def __init__(self, height: int, width: int) -> None:
+        # np.zeros maps zeroed pages lazily: a few changed pixels touch a few pages.
+        self.changed = np.zeros((height, width), dtype=bool)
+        self.aa = np.zeros((height, width), dtype=bool)
+        self.intensity = np.zeros((height, width), dtype=np.uint8)
+        self.histogram = np.zeros(256, dtype=np.int64)
+        self.changed_count = 0
+        self.aa_count = 0
+        # The changed pixels' flat indices, stripe by stripe, while they are few (they are
+        # what the windowed clustering needs); dropped once a dense share of the frame changed.
+        self._parts: list[np.ndarray] | None = []
+        self._limit = height * width // _DENSE_SHARE
+
+    def add(self, changed: np.ndarray, intensity: np.ndarray) -> None:
+        self.changed.reshape(-1)[changed] = True
+        self.intensity.reshape(-1)[changed] = intensity
+        self.histogram += np.bincount(intensity, minlength=256)
+        self.changed_count += int(changed.size)
+        if self._parts is not None:
+            self._parts.append(changed)
+            if self.changed_count > self._limit:
+                self._parts = None
+
+    def changed_indices(self) -> np.ndarray:
+        """Row-major flat indices of the changed pixels."""
+        if self._parts is None:
+            return np.flatnonzero(self.changed)
+        if not self._parts:
+            return np.empty(0, dtype=np.intp)
+        return np.concatenate(self._parts)
+
+
+def _scan(
+    a32: np.ndarray, b32: np.ndarray, threshold: float, antialiasing: bool, rows: int
+) -> _Scan | None:
+    """Classify every pixel, a stripe of rows at a time; None when the pixels are identical.
+
+    Per-pixel temporaries (candidate indices, gathered pixels, ΔE) live for one stripe, so a
+    comparison where everything changed needs the two images plus a few bytes a pixel.
+    """
+    common, width = a32.shape
+    # int32 indices halve the memory traffic of every gather and index computation on heavy
+    # changes (decoded images are capped far below 2**31 pixels; arrays passed in may not be).
+    index_type = np.int32 if common * width < 2**31 else np.int64
+    flat_a = a32.reshape(-1)
+    flat_b = b32.reshape(-1)
+    found: _Scan | None = None
+    for top in range(0, common, rows):
+        bottom = min(common, top + rows)
+        candidates = np.flatnonzero(a32[top:bottom] != b32[top:bottom]).astype(index_type)
+        if candidates.size == 0:
+            continue
+        if found is None:
+            found = _Scan(common, width)
+        candidates += index_type(top * width)
+        # Pixels stay packed as uint32 while they are gathered and selected: a 1-D gather of
+        # uint32 is several times faster than a row gather of an (n, 4) uint8 array.
+        first = flat_a[candidates]
+        second = flat_b[candidates]
+        # Exact ΔE is only needed up to the threshold and up to the intensity scale's top.
+        delta_e = delta_e_rgba(
+            _channels(first), _channels(second), saturate_at=max(threshold, _INTENSITY_FULL_SCALE)
+        )
+        above = np.flatnonzero(delta_e > threshold)
+        changed = candidates[above]
+        delta_e = delta_e[above]
+        if antialiasing and changed.size:
+            # Only pixels that pass the cheap per-pixel condition get the neighbourhood tests.
+            maybe = np.flatnonzero(may_be_antialiasing(_channels(first), _channels(second))[above])
+            if maybe.size:
+                aa_ys, aa_xs = np.divmod(changed[maybe], index_type(width))
+                is_aa = antialiased(a32, b32, aa_ys, aa_xs)
+                if is_aa.any():
+                    found.aa.reshape(-1)[changed[maybe[is_aa]]] = True
+                    found.aa_count += int(np.count_nonzero(is_aa))
+                    keep = np.ones(changed.size, dtype=bool)
+                    keep[maybe[is_aa]] = False
+                    changed, delta_e = changed[keep], delta_e[keep]
+        del first, second, candidates
+        # honeydiff's intensity scale: ΔE 10 or more is 255; integers, so stats use a histogram.
+        intensity = np.minimum(delta_e * (255.0 / _INTENSITY_FULL_SCALE), 255.0).astype(np.uint8)
+        found.add(changed, intensity)
+    return found
+
+
+def _mask_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of the set pixels of a boolean mask, ends exclusive."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return None
+    columns = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1
 
 
 def _channels(pixels: np.ndarray) -> np.ndarray:
@@ -257,16 +353,9 @@ def _channels(pixels: np.ndarray) -> np.ndarray:
 
 
 def _clusters(
-    mask: np.ndarray,
-    ys: np.ndarray,
-    xs: np.ndarray,
-    intensity: np.ndarray,
-    extra_rows: int,
-    min_cluster_size: int,
+    table: ClusterTable, common: int, width: int, extra_rows: int, min_cluster_size: int
 ) -> list[Cluster]:
     """Clusters of at least min_cluster_size pixels, largest first (ties in scan order)."""
-    common, width = mask.shape
-    table = find_clusters(mask, ys, xs, intensity)
     kept = np.flatnonzero(table.sizes >= min_cluster_size)
     kept = kept[np.argsort(-table.sizes[kept], kind="stable")]
     clusters = [
@@ -303,12 +392,10 @@ def _clusters(
 
 
 def _bounding_box(
-    ys: np.ndarray, xs: np.ndarray, common: int, width: int, extra_rows: int
+    box: tuple[int, int, int, int] | None, common: int, width: int, extra_rows: int
 ) -> BoundingBox | None:
-    if ys.size:
-        # ys is sorted (row-major order), so its ends are the extreme rows.
-        top, bottom = int(ys[0]), int(ys[-1]) + 1
-        left, right = int(xs.min()), int(xs.max()) + 1
+    if box is not None:
+        top, bottom, left, right = box
     elif not extra_rows:
         return None
     else:
@@ -320,8 +407,13 @@ def _bounding_box(
 
 
 def _intensity_stats(intensity: np.ndarray, extra_pixels: int) -> IntensityStats | None:
+    """Exact statistics of the intensities (integers 0..255) plus extra_pixels at 255."""
+    return _histogram_stats(np.bincount(intensity, minlength=256), extra_pixels)
+
+
+def _histogram_stats(histogram: np.ndarray, extra_pixels: int) -> IntensityStats | None:
     """Exact statistics from a 256-bin histogram (intensities are integers 0..255)."""
-    histogram = np.bincount(intensity, minlength=256).astype(np.int64)
+    histogram = histogram.astype(np.int64)  # a copy: the caller's counts stay as they were
     histogram[255] += extra_pixels
     count = int(histogram.sum())
     if count == 0:

@@ -9,12 +9,20 @@ diff is on the critical path of the test that is waiting for the comparison.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import tempfile
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from .workers import pool
+
+_log = logging.getLogger(__name__)
 
 _RAMP = 120  # palette entries per ramp
 _TINT_BASE = _RAMP  # entries _RAMP .. 2*_RAMP-1: the red-tinted ramp for extra rows
@@ -48,35 +56,48 @@ def _ramp_indices(rgba: np.ndarray) -> np.ndarray:
 
 
 def render_diff(
-    baseline: np.ndarray, current: np.ndarray, diff_flat: np.ndarray, aa_flat: np.ndarray
+    baseline: np.ndarray,
+    current: np.ndarray,
+    changed: np.ndarray,
+    antialiasing: np.ndarray,
+    stripe_rows: int,
 ) -> Image.Image:
     """Build the palette image, sized width x max(height1, height2).
 
-    `diff_flat` and `aa_flat` are row-major pixel indices (y * width + x) of the changed and
-    anti-aliasing pixels; flat indices make the marking a 1-D scatter.
+    `changed` and `antialiasing` are boolean masks over the rows both images have. Drawn a
+    stripe of rows at a time, so the only full-size buffer is the one-byte-a-pixel image.
     """
     height1 = baseline.shape[0]
     height2 = current.shape[0]
+    common = min(height1, height2)
     indices = np.empty((max(height1, height2), current.shape[1]), dtype=np.uint8)
-    indices[:height2] = _ramp_indices(current)
-    if height1 > height2:
-        # Rows only the baseline has: show what disappeared, tinted.
-        indices[height2:] = _ramp_indices(baseline[height2:]) + _TINT_BASE
-    elif height2 > height1:
-        indices[height1:] += _TINT_BASE
-    flat = indices.ravel()
-    flat[aa_flat] = AA_INDEX
-    flat[diff_flat] = DIFF_INDEX
+    for top in range(0, indices.shape[0], stripe_rows):
+        bottom = min(indices.shape[0], top + stripe_rows)
+        if top < height2:
+            indices[top : min(bottom, height2)] = _ramp_indices(current[top:bottom])
+        if bottom > height2:
+            # Rows only the baseline has: show what disappeared, tinted.
+            start = max(top, height2)
+            indices[start:bottom] = _ramp_indices(baseline[start:bottom]) + _TINT_BASE
+        if bottom > height1:
+            indices[max(top, height1) : bottom] += _TINT_BASE
+        if top < common:
+            rows = slice(top, min(bottom, common))
+            np.putmask(indices[rows], antialiasing[rows], AA_INDEX)
+            np.putmask(indices[rows], changed[rows], DIFF_INDEX)
     image = Image.fromarray(indices, "P")
     image.putpalette(_PALETTE)
     return image
 
 
-def write_atomically(image: Image.Image, path: Path) -> None:
+def write_atomically(
+    image: Image.Image, path: Path, still_wanted: Callable[[], bool] | None = None
+) -> None:
     """Write a PNG so that readers never see a half-written file.
 
     The bytes go to a temporary file in the same folder (same filesystem, so the rename is
-    atomic), are fsynced, then replace the target with os.replace.
+    atomic), are fsynced, then replace the target with os.replace. With `still_wanted`, the
+    rename happens only if it returns True (checked under the registry lock, see below).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     # The prefix is the one store.files uses, so a start after a crash sweeps leftovers.
@@ -87,8 +108,89 @@ def write_atomically(image: Image.Image, path: Path) -> None:
             image.save(handle, format="PNG", compress_level=1)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
+        if still_wanted is None:
+            os.replace(tmp_name, path)
+        else:
+            with _lock:
+                if still_wanted():
+                    os.replace(tmp_name, path)
+                else:
+                    os.unlink(tmp_name)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+
+
+# Diff images written after the verdict (compare_*(..., background_diff=True)). A later
+# comparison of the same screenshot may finish before an earlier one's diff is written, so
+# every path has a generation: only the newest comparison's image may be renamed into place,
+# and a comparison that needs no image retires the pending one.
+_lock = threading.Lock()
+_generation: dict[str, int] = {}
+_pending: dict[str, Future[None]] = {}
+
+
+def _key(path: Path) -> str:
+    return os.path.abspath(path)
+
+
+def retire(path: Path) -> None:
+    """A newer comparison of `path` needs no diff image: a pending older one is dropped."""
+    key = _key(path)
+    with _lock:
+        if key in _pending:
+            _generation[key] = _generation.get(key, 0) + 1
+
+
+def write_in_background(render: Callable[[], Image.Image], path: Path) -> Future[None]:
+    """Render and write a diff image on the engine's pool; return at once."""
+    key = _key(path)
+    with _lock:
+        generation = _generation.get(key, 0) + 1
+        _generation[key] = generation
+
+    def still_wanted() -> bool:
+        return _generation.get(key) == generation
+
+    def job() -> None:
+        try:
+            if still_wanted():
+                write_atomically(render(), path, still_wanted)
+        except Exception:
+            _log.exception("writing the diff image %s failed", path)
+            raise
+
+    future = pool().submit(job)
+    with _lock:
+        _pending[key] = future
+
+    def forget(done: Future[None]) -> None:
+        with _lock:
+            if _pending.get(key) is done:
+                del _pending[key]
+                if _generation.get(key) == generation:
+                    del _generation[key]
+
+    future.add_done_callback(forget)
+    return future
+
+
+def wait_for_diff(path: Path | str | os.PathLike[str], timeout: float | None = None) -> bool:
+    """Wait until no diff image for `path` is being written by this process.
+
+    For readers that want the file a comparison just promised (an HTTP route serving
+    /images/diffs/...). Returns False if it is still being written after `timeout` seconds;
+    a failed write counts as finished (it was logged; the old file, if any, is untouched).
+    """
+    with _lock:
+        future = _pending.get(_key(Path(path)))
+    if future is None:
+        return True
+    try:
+        future.result(timeout)
+    except TimeoutError:
+        return False
+    except Exception:
+        pass
+    return True

@@ -24,8 +24,9 @@ import numpy as np
 FMT_RGBA8 = 1
 DECODE_TRNS = 1  # apply the tRNS chunk: a colour key or palette alpha becomes alpha
 
-#: Memory libspng may keep for ancillary chunks (text, ICC profiles...): a screenshot needs
-#: a few kilobytes; a hostile file must not make us buffer hundreds of megabytes of them.
+#: Memory libspng may keep for ancillary chunks (text, ICC profiles...), at least: a
+#: screenshot needs a few kilobytes; a hostile file must not make us buffer far more than
+#: its own size of them (the default is unlimited).
 CHUNK_CACHE_LIMIT = 16 << 20
 
 
@@ -106,7 +107,11 @@ def decode_rgba8(data: bytes, width: int, height: int) -> np.ndarray:
         raise SpngError("out of memory")
     try:
         _check(lib, lib.spng_set_png_buffer(ctx, data, len(data)))
-        _check(lib, lib.spng_set_chunk_limits(ctx, len(data), CHUNK_CACHE_LIMIT))
+        # No chunk can be longer than the file; libspng wants chunk size <= cache limit.
+        chunk_limit = min(len(data), 2**31 - 1)
+        _check(
+            lib, lib.spng_set_chunk_limits(ctx, chunk_limit, max(chunk_limit, CHUNK_CACHE_LIMIT))
+        )
         header = _Ihdr()
         _check(lib, lib.spng_get_ihdr(ctx, ctypes.byref(header)))
         if (header.width, header.height) != (width, height):

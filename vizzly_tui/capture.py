@@ -238,6 +238,7 @@ def _capture_once(
                 min_cluster_size=min_cluster,
                 diff_path=diff,
                 max_pixels=settings.max_pixels,
+                background_diff=True,  # the SDK's answer does not wait for the diff image
             )
         except DimensionMismatch as exc:
             record.update(status="failed", reason="dimension-mismatch", error=str(exc))

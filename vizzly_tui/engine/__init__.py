@@ -21,6 +21,7 @@ from .coverage import (
     region_coverage,
 )
 from .decode import DEFAULT_MAX_PIXELS, read_png_size
+from .diffimage import pending_diff, wait_for_diff
 from .errors import DimensionMismatch, EngineError, ImageError
 from .report import format_result
 from .result import BoundingBox, Cluster, DiffResult, HeightDiff, IntensityStats
@@ -47,7 +48,9 @@ __all__ = [
     "format_result",
     "hotspot_coverage",
     "is_high_confidence",
+    "pending_diff",
     "read_png_size",
     "region_box",
     "region_coverage",
+    "wait_for_diff",
 ]

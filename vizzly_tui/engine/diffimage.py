@@ -131,8 +131,9 @@ _generation: dict[str, int] = {}
 _pending: dict[str, Future[None]] = {}
 
 
-def _key(path: Path) -> str:
-    return os.path.abspath(path)
+def _key(path: Path | str | os.PathLike[str]) -> str:
+    # Resolved, so the writer's path and a route's resolved path name the same entry.
+    return os.path.realpath(path)
 
 
 def retire(path: Path) -> None:
@@ -176,6 +177,15 @@ def write_in_background(render: Callable[[], Image.Image], path: Path) -> Future
     return future
 
 
+def pending_diff(path: Path | str | os.PathLike[str]) -> Future[None] | None:
+    """The write of the diff image at `path` that this process has not finished, if any.
+
+    An asyncio server awaits `asyncio.wrap_future(...)` of it instead of blocking its loop.
+    """
+    with _lock:
+        return _pending.get(_key(path))
+
+
 def wait_for_diff(path: Path | str | os.PathLike[str], timeout: float | None = None) -> bool:
     """Wait until no diff image for `path` is being written by this process.
 
@@ -183,8 +193,7 @@ def wait_for_diff(path: Path | str | os.PathLike[str], timeout: float | None = N
     /images/diffs/...). Returns False if it is still being written after `timeout` seconds;
     a failed write counts as finished (it was logged; the old file, if any, is untouched).
     """
-    with _lock:
-        future = _pending.get(_key(Path(path)))
+    future = pending_diff(path)
     if future is None:
         return True
     try:

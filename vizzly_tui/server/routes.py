@@ -7,6 +7,9 @@ accept/reject, §10.15); /images serves only the three image folders of this pro
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -344,6 +347,14 @@ async def image(request: web.Request) -> web.StreamResponse:
         path = files.resolve_in_vizzly(project, relative)
     except ValueError:
         return json_error(404, "Image not found")
+    if folder == "diffs" and "vizzly_tui.engine" in sys.modules:
+        # A diff image is written just after its comparison answered: wait for it.
+        from vizzly_tui.engine import pending_diff
+
+        pending = pending_diff(path)
+        if pending is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.wrap_future(pending), 30)
     try:
         found = path.is_file()
     except OSError:  # e.g. a name longer than the filesystem allows

@@ -8,19 +8,29 @@ what it costs on real screenshots) at 1280x720, 1920x1080 and 3840x2160:
   heavy      the same page in a dark theme (nearly every pixel changes)
 plus a byte-identical 1080p pair.
 
-Times, in the same run, medians over several repetitions:
-  ours       vizzly_tui.engine.compare_files with a diff image, clusters on
-  honeydiff  @vizzly-testing/honeydiff 0.10.1, called exactly as the Vizzly CLI calls it
-             (compare(baseline, current, {threshold, antialiasing: true, diffPath,
-             overwrite: true, includeClusters: true, minClusterSize})), in-process in Node
-  pixelmatch pixelmatch + pngjs decode of both files (no diff image)
-  pillow     Pillow decoding both PNGs (Image.open().convert("RGBA")), the floor
+Times, in the same run, medians over several repetitions, every one with a diff image asked for:
+  ours           vizzly_tui.engine.compare_files(..., diff_path, background_diff=True): the
+                 time until the verdict, which is what `serve` answers the SDK after; the diff
+                 image is written next, on the engine's pool, overlapping the next repetition
+                 as it overlaps the next screenshot (so its cost is in the figures)
+  ours, on disk  the same call with the diff image written before it returns (the CLI)
+  decode         both PNGs decoded by our decoder, two threads: the floor of any comparison
+  honeydiff      @vizzly-testing/honeydiff 0.11.1 (the newest) and 0.10.1 (the one the Vizzly
+                 CLI 0.29.6 pins), both from package-lock.json (`npm ci`), called as the Vizzly
+                 CLI calls them (compare(baseline, current, {threshold: 2, antialiasing: true,
+                 diffPath, overwrite: true, includeClusters: true, minClusterSize: 2})) in Node
 
-Node packages are installed with npm into .bench-cache/node (gitignored) when missing; without
-npm or network the JavaScript columns are skipped. Goals, checked and printed at the end:
-  1. ours at least 10x faster than honeydiff on every pair;
-  2. ours within 1.5x of the Pillow decode floor on identical and few-pixel pairs;
-  3. a byte-identical 1080p pair in under 2 ms.
+Then the accuracy cases (the verdict of each engine on pairs with a known answer), and the
+peak memory of one 7000x7000 comparison where every pixel changed, measured in a fresh
+subprocess as the growth of its peak resident set (ru_maxrss) across the comparison, divided
+by the pixel count: it counts everything the comparison holds at its peak, the PNG bytes
+read from disk included.
+
+Goals, checked and printed at the end:
+  1. ours <= 0.9x honeydiff 0.11.1 on identical and few-pixel pairs, <= 0.5x on heavy pairs;
+  2. a byte-identical 1080p pair in under 2 ms;
+  3. peak memory of the 7000x7000 all-changed comparison <= 32 bytes per pixel.
+Needs `npm ci` for the honeydiff columns (skipped, and said so, without node_modules).
 """
 
 from __future__ import annotations
@@ -44,19 +54,24 @@ from PIL import Image, ImageDraw, ImageFont
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT))
 
-from vizzly_tui.engine import compare_files  # noqa: E402
+from vizzly_tui.engine import compare_files, wait_for_diff  # noqa: E402
+from vizzly_tui.engine.decode import decode_pair  # noqa: E402
 
 CACHE = REPO_ROOT / ".bench-cache"
 PAIRS_DIR = CACHE / "engine-pairs"
-NODE_DIR = CACHE / "node"
+ACCURACY_DIR = CACHE / "engine-accuracy"
+MEMORY_DIR = CACHE / "engine-memory"
+NODE_MODULES = REPO_ROOT / "node_modules"
 PAIRS_VERSION = "2"  # bump when the generator changes, to regenerate the cached PNGs
 SIZES = ((1280, 720), (1920, 1080), (3840, 2160))
 KINDS = ("identical", "few", "heavy")
-HONEYDIFF = "@vizzly-testing/honeydiff@0.10.1"
-NPM_PACKAGES = (HONEYDIFF, "pixelmatch@8", "pngjs@7")
-SPEEDUP_GOAL = 10.0
-FLOOR_GOAL = 1.5
+#: npm package names as installed by package.json (0.11.1 through an npm alias).
+HONEYDIFFS = {"0.11.1": "honeydiff-0.11", "0.10.1": "@vizzly-testing/honeydiff"}
+LIGHT_GOAL = 0.9
+HEAVY_GOAL = 0.5
 BYTE_IDENTICAL_GOAL_MS = 2.0
+MEMORY_SIDE = 7000
+MEMORY_GOAL = 32.0
 
 WORDS = [
     *("lorem", "ipsum", "dolor", "sit", "amet", "consectetur", "adipiscing", "elit", "sed"),
@@ -67,10 +82,7 @@ WORDS = [
 NODE_SCRIPT = r"""
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
-const require = createRequire(process.env.BENCH_NODE_DIR + '/package.json');
-const { compare } = await import(require.resolve('@vizzly-testing/honeydiff'));
-const pixelmatch = (await import(require.resolve('pixelmatch'))).default;
-const { PNG } = require('pngjs');
+const require = createRequire(process.env.BENCH_NODE_MODULES + '/');
 const job = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
@@ -82,21 +94,23 @@ async function timed(fn, reps, budgetMs) {
   }
   return { median: median(times), runs: times.length };
 }
-// Warm up both libraries (module loading, first-call costs) on the smallest pair.
-const w = job.pairs[0];
-await compare(w.baseline, w.current, { threshold: 2, antialiasing: true, diffPath: w.hdDiff,
-  overwrite: true, includeClusters: true, minClusterSize: 2 });
-const out = {};
-for (const p of job.pairs) {
-  const hd = await timed(() => compare(p.baseline, p.current, { threshold: 2.0,
-    antialiasing: true, diffPath: p.hdDiff, overwrite: true, includeClusters: true,
-    minClusterSize: 2 }), job.reps, job.budgetMs);
-  const pm = await timed(() => {
-    const a = PNG.sync.read(readFileSync(p.baseline));
-    const b = PNG.sync.read(readFileSync(p.current));
-    return pixelmatch(a.data, b.data, null, a.width, a.height, { threshold: 0.1 });
-  }, job.reps, job.budgetMs);
-  out[p.name] = { honeydiff: hd, pixelmatch: pm };
+const out = { timing: {}, accuracy: {} };
+for (const [version, name] of Object.entries(job.engines)) {
+  const { compare } = await import(require.resolve(name));
+  const options = (diffPath) => ({ threshold: 2.0, antialiasing: true, diffPath,
+    overwrite: true, includeClusters: true, minClusterSize: 2 });
+  // Warm up (module loading, first-call costs) on the smallest pair.
+  const w = job.pairs[0];
+  await compare(w.baseline, w.current, options(w.diff + version + '.png'));
+  for (const p of job.pairs) {
+    const t = await timed(() => compare(p.baseline, p.current, options(p.diff + version + '.png')),
+      job.reps[version], job.budgetMs);
+    (out.timing[p.name] ??= {})[version] = t;
+  }
+  for (const p of job.accuracy) {
+    const r = await compare(p.baseline, p.current, options(p.diff + version + '.png'));
+    (out.accuracy[p.name] ??= {})[version] = { isDifferent: r.isDifferent, diffPixels: r.diffPixels };
+  }
 }
 console.log(JSON.stringify(out));
 """
@@ -205,6 +219,127 @@ def build_pairs() -> dict[str, tuple[Path, Path]]:
     return pairs
 
 
+# --------------------------------------------------------------------------- accuracy pairs
+def build_accuracy() -> dict[str, tuple[Path, Path, bool]]:
+    """Pairs with a known answer: name -> (baseline, current, should it be different)."""
+    from tests.engine.helpers import colour_at_distance, flat, text_image
+
+    sentence = "The quick brown fox jumps over the lazy dog 0123"
+    background = (70, 110, 160)
+    recoloured, _ = colour_at_distance(background, 8.0, 12.0)
+    grey = (120, 130, 140)
+    under, _ = colour_at_distance(grey, 1.80, 1.95)
+    over, _ = colour_at_distance(grey, 2.05, 2.25)
+    block = flat(640, 360)
+    block[100:200, 150:350] = (255, 0, 0, 255)
+    recolour = flat(400, 300, background)
+    recolour[50:150, 100:300, :3] = recoloured
+    cases = {
+        "200x100 red block on white": (flat(640, 360), block, True),
+        "block recoloured, ΔE ~10": (flat(400, 300, background), recolour, True),
+        "page recoloured, ΔE 2.05-2.25": (flat(300, 200, grey), flat(300, 200, over), True),
+        "page shifted by ΔE 1.80-1.95": (flat(300, 200, grey), flat(300, 200, under), False),
+        "text moved 1/4 px right": (
+            text_image(sentence),
+            text_image(sentence, offset_quarter_px=1),
+            False,
+        ),
+        "changed word (fox -> cat)": (text_image("brown fox"), text_image("brown cat"), True),
+    }
+    ACCURACY_DIR.mkdir(parents=True, exist_ok=True)
+    pairs = {}
+    for index, (name, (first, second, expected)) in enumerate(cases.items()):
+        base = ACCURACY_DIR / f"{index}-baseline.png"
+        cur = ACCURACY_DIR / f"{index}-current.png"
+        base.write_bytes(_png(Image.fromarray(first), 6))
+        cur.write_bytes(_png(Image.fromarray(second), 6))
+        pairs[name] = (base, cur, expected)
+    return pairs
+
+
+# --------------------------------------------------------------------------- memory
+MEMORY_CHILD = r"""
+import resource, sys
+sys.path.insert(0, sys.argv[1])
+from vizzly_tui.engine import compare_files
+
+def status(field):
+    with open('/proc/self/status') as handle:
+        for line in handle:
+            if line.startswith(field + ':'):
+                return int(line.split()[1]) * 1024
+
+# Warm up on a small pair: libraries loaded and first-call buffers made before measuring.
+compare_files(sys.argv[4], sys.argv[5], diff_path=sys.argv[6])
+try:
+    # Linux: reset the peak (VmHWM) to the current resident set, so the peak after the
+    # comparison minus the resident set before it is what the comparison added.
+    with open('/proc/self/clear_refs', 'w') as handle:
+        handle.write('5')
+    before, how = status('VmRSS'), 'VmHWM'
+except OSError:
+    # Elsewhere ru_maxrss, in kilobytes on Linux (bytes on macOS: the figure is then 1024x).
+    before, how = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, 'ru_maxrss'
+result = compare_files(sys.argv[2], sys.argv[3], diff_path=sys.argv[6])
+after = status('VmHWM') if how == 'VmHWM' else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(before, after, result.total_pixels, result.diff_pixels, how)
+"""
+
+
+def build_memory_pair() -> tuple[Path, Path]:
+    """A 7000x7000 gradient with noise, and its negative: every pixel changes."""
+    base, cur = MEMORY_DIR / "baseline.png", MEMORY_DIR / "current.png"
+    if not (base.exists() and cur.exists()):
+        print(f"  generating the {MEMORY_SIDE}x{MEMORY_SIDE} memory pair...", flush=True)
+        MEMORY_DIR.mkdir(parents=True, exist_ok=True)
+        n = MEMORY_SIDE
+        rng = np.random.default_rng(3)
+        gy, gx = np.mgrid[0:n, 0:n].astype(np.float32)
+        pixels = np.stack([gx * (255 / n), gy * (255 / n), (gx + gy) * (127 / n)], axis=-1)
+        del gx, gy
+        pixels += rng.normal(0, 6, (n, n, 1)).astype(np.float32)
+        image = np.clip(pixels, 0, 255).astype(np.uint8)
+        del pixels
+        Image.fromarray(image).save(base.with_suffix(".tmp"), "PNG", compress_level=1)
+        Image.fromarray(255 - image).save(cur.with_suffix(".tmp"), "PNG", compress_level=1)
+        base.with_suffix(".tmp").rename(base)
+        cur.with_suffix(".tmp").rename(cur)
+    return base, cur
+
+
+def measure_memory(small: tuple[Path, Path]) -> dict[str, Any] | None:
+    base, cur = build_memory_pair()
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            MEMORY_CHILD,
+            str(REPO_ROOT),
+            str(base),
+            str(cur),
+            str(small[0]),
+            str(small[1]),
+            str(MEMORY_DIR / "diff.png"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if proc.returncode != 0:
+        print(f"  memory measurement failed:\n{proc.stderr.strip()[-2000:]}")
+        return None
+    *numbers, how = proc.stdout.split()
+    before, after, total, changed = (int(v) for v in numbers)
+    return {
+        "how": how,
+        "bytes_per_pixel": (after - before) / total,
+        "peak_mb": after / 2**20,
+        "total": total,
+        "changed": changed,
+        "png_bytes_per_pixel": (base.stat().st_size + cur.stat().st_size) / total,
+    }
+
+
 # --------------------------------------------------------------------------- timing helpers
 def median_ms(fn: Callable[[], Any], reps: int, budget_s: float) -> float:
     fn()  # warm-up: first-call costs (page faults of fresh buffers, lazy imports)
@@ -217,44 +352,33 @@ def median_ms(fn: Callable[[], Any], reps: int, budget_s: float) -> float:
     return statistics.median(times) * 1000
 
 
-def pillow_floor(baseline: Path, current: Path) -> None:
-    for path in (baseline, current):
-        with Image.open(path) as image:
-            image.convert("RGBA")
+def decode_floor(baseline: Path, current: Path) -> None:
+    decode_pair(baseline.read_bytes(), current.read_bytes())
 
 
-def ensure_node_packages() -> bool:
-    """Install honeydiff, pixelmatch and pngjs into .bench-cache/node unless present."""
-    wanted = ["@vizzly-testing/honeydiff", "pixelmatch", "pngjs"]
-    if all((NODE_DIR / "node_modules" / name / "package.json").exists() for name in wanted):
-        return True
-    if not shutil.which("npm") or not shutil.which("node"):
-        print("  npm/node not found: honeydiff and pixelmatch columns skipped")
+def node_ready() -> bool:
+    missing = [n for n in HONEYDIFFS.values() if not (NODE_MODULES / n / "package.json").exists()]
+    if not shutil.which("node"):
+        print("  node not found: honeydiff columns skipped")
         return False
-    NODE_DIR.mkdir(parents=True, exist_ok=True)
-    package_json = NODE_DIR / "package.json"
-    if not package_json.exists():
-        package_json.write_text(json.dumps({"name": "bench-engine", "private": True}) + "\n")
-    print(f"  npm install {' '.join(NPM_PACKAGES)} (once, into {NODE_DIR})...", flush=True)
-    proc = subprocess.run(
-        ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", *NPM_PACKAGES],
-        cwd=NODE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if proc.returncode != 0:
-        print(f"  npm install failed, JS columns skipped:\n{proc.stderr.strip()[-2000:]}")
+    if missing:
+        print(f"  {', '.join(missing)} not installed (run `npm ci`): honeydiff columns skipped")
         return False
     return True
 
 
-def run_node(pairs: dict[str, tuple[Path, Path]], reps: int, budget_s: float) -> dict[str, Any]:
-    script = NODE_DIR / "bench.mjs"
-    script.write_text(NODE_SCRIPT)
+def run_node(
+    pairs: dict[str, tuple[Path, Path]],
+    accuracy: dict[str, tuple[Path, Path, bool]],
+    reps: dict[str, int],
+    budget_s: float,
+) -> dict[str, Any]:
     out_dir = CACHE / "engine-out"
     out_dir.mkdir(parents=True, exist_ok=True)
+    script = out_dir / "bench.mjs"
+    script.write_text(NODE_SCRIPT)
     job = {
+        "engines": HONEYDIFFS,
         "reps": reps,
         "budgetMs": budget_s * 1000,
         "pairs": [
@@ -262,19 +386,28 @@ def run_node(pairs: dict[str, tuple[Path, Path]], reps: int, budget_s: float) ->
                 "name": name,
                 "baseline": str(base),
                 "current": str(cur),
-                "hdDiff": str(out_dir / f"honeydiff-{name.replace(' ', '-')}.png"),
+                "diff": str(out_dir / f"honeydiff-{name.replace(' ', '-')}-"),
             }
             for name, (base, cur) in pairs.items()
+        ],
+        "accuracy": [
+            {
+                "name": name,
+                "baseline": str(base),
+                "current": str(cur),
+                "diff": str(out_dir / f"honeydiff-accuracy-{index}-"),
+            }
+            for index, (name, (base, cur, _)) in enumerate(accuracy.items())
         ],
     }
     job_path = out_dir / "job.json"
     job_path.write_text(json.dumps(job))
-    env = {**os.environ, "BENCH_NODE_DIR": str(NODE_DIR)}
+    env = {**os.environ, "BENCH_NODE_MODULES": str(NODE_MODULES)}
     proc = subprocess.run(
-        ["node", str(script), str(job_path)], capture_output=True, text=True, env=env, timeout=1800
+        ["node", str(script), str(job_path)], capture_output=True, text=True, env=env, timeout=3600
     )
     if proc.returncode != 0:
-        print(f"  node benchmark failed, JS columns skipped:\n{proc.stderr.strip()[-2000:]}")
+        print(f"  node benchmark failed, honeydiff columns skipped:\n{proc.stderr.strip()[-2000:]}")
         return {}
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -283,14 +416,17 @@ def run_node(pairs: dict[str, tuple[Path, Path]], reps: int, budget_s: float) ->
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions, 720p/1080p")
-    parser.add_argument("--no-js", action="store_true", help="skip honeydiff and pixelmatch")
+    parser.add_argument("--no-js", action="store_true", help="skip honeydiff")
+    parser.add_argument("--no-memory", action="store_true", help="skip the 7000x7000 pair")
     args = parser.parse_args()
-    reps, js_reps, budget = (5, 2, 4.0) if args.quick else (15, 5, 10.0)
+    reps, budget = (5, 4.0) if args.quick else (15, 10.0)
+    js_reps = {"0.11.1": reps, "0.10.1": 2 if args.quick else 5}
 
     print("Diff engine benchmark")
     pairs = build_pairs()
     if args.quick:
         pairs = {k: v for k, v in pairs.items() if not k.startswith("3840")}
+    accuracy = build_accuracy()
     out_dir = CACHE / "engine-out"
     out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -300,55 +436,59 @@ def main() -> int:
         result = compare_files(base, cur, diff_path=diff)
         row: dict[str, float | None] = {
             "ours": median_ms(
-                lambda b=base, c=cur, d=diff: compare_files(b, c, diff_path=d), reps, budget
+                lambda b=base, c=cur, d=diff: compare_files(
+                    b, c, diff_path=d, background_diff=True
+                ),
+                reps,
+                budget,
             ),
-            "pillow": median_ms(lambda b=base, c=cur: pillow_floor(b, c), reps, budget),
-            "diff_px": float(result.diff_pixels),
         }
+        wait_for_diff(diff)
+        row["on_disk"] = median_ms(
+            lambda b=base, c=cur, d=diff: compare_files(b, c, diff_path=d), reps, budget
+        )
+        row["decode"] = median_ms(lambda b=base, c=cur: decode_floor(b, c), reps, budget)
+        row["diff_px"] = float(result.diff_pixels)
         rows[name] = row
         print(
-            f"  {name:26s} ours {row['ours']:8.1f} ms   pillow {row['pillow']:8.1f} ms", flush=True
+            f"  {name:26s} ours {row['ours']:8.1f} ms   diff on disk {row['on_disk']:8.1f} ms"
+            f"   decode {row['decode']:8.1f} ms",
+            flush=True,
         )
 
+    ours_accuracy = {
+        name: compare_files(base, cur, diff_path=out_dir / "ours-accuracy.png")
+        for name, (base, cur, _) in accuracy.items()
+    }
+
     js: dict[str, Any] = {}
-    if not args.no_js and ensure_node_packages():
-        print("  timing honeydiff and pixelmatch in Node (honeydiff is slow at 4K)...", flush=True)
-        js = run_node(pairs, js_reps, budget)
-    for name, row in rows.items():
-        row["honeydiff"] = js.get(name, {}).get("honeydiff", {}).get("median")
-        row["pixelmatch"] = js.get(name, {}).get("pixelmatch", {}).get("median")
+    if not args.no_js and node_ready():
+        print("  timing honeydiff 0.11.1 and 0.10.1 in Node (0.10.1 is slow at 4K)...", flush=True)
+        js = run_node(pairs, accuracy, js_reps, budget)
+
+    memory = None
+    if not args.no_memory:
+        print("  measuring peak memory in a subprocess...", flush=True)
+        small = pairs["1280x720 heavy"]
+        memory = measure_memory(small)
 
     print()
     print(_machine(js_ran=bool(js)))
-    header = (
-        f"| {'pair':26s} | {'changed px':>10s} | {'ours ms':>8s} | {'honeydiff ms':>12s} "
-        f"| {'pixelmatch ms':>13s} | {'pillow ms':>9s} | {'honeydiff/ours':>14s} "
-        f"| {'ours/pillow':>11s} |"
-    )
-    print(header)
-    print("|" + "|".join("-" * (len(cell)) for cell in header.split("|")[1:-1]) + "|")
     goals: list[tuple[str, bool]] = []
-    for name, row in rows.items():
-        ours, pillow, hd, pm = row["ours"], row["pillow"], row["honeydiff"], row["pixelmatch"]
-        assert ours is not None and pillow is not None
-        speedup = hd / ours if hd else None
-        floor_ratio = ours / pillow
+    _timing_table(rows, js, goals)
+    print()
+    _accuracy_table(accuracy, ours_accuracy, js)
+    if memory is not None:
+        bpp = memory["bytes_per_pixel"]
+        print()
         print(
-            f"| {name:26s} | {int(row['diff_px'] or 0):10,d} | {ours:8.1f} | {_fmt(hd, 12)} "
-            f"| {_fmt(pm, 13)} | {pillow:9.1f} | {_fmt(speedup, 13, 'x')} | {floor_ratio:10.2f}x |"
+            f"Peak memory, {MEMORY_SIDE}x{MEMORY_SIDE} pair with every pixel changed "
+            f"({int(memory['changed']):,} changed px, diff image written): "
+            f"{bpp:.1f} bytes per pixel above the process's resident set before the "
+            f"comparison (peak {memory['peak_mb']:.0f} MB, by {memory['how']}; the two PNG "
+            f"files alone are {memory['png_bytes_per_pixel']:.1f} bytes per pixel)"
         )
-        if speedup is not None:
-            goals.append(
-                (f"{name}: >= {SPEEDUP_GOAL:g}x faster than honeydiff", speedup >= SPEEDUP_GOAL)
-            )
-        if name.endswith(("identical", "few")) and "byte" not in name:
-            goals.append(
-                (f"{name}: within {FLOOR_GOAL}x of the Pillow floor", floor_ratio <= FLOOR_GOAL)
-            )
-        if "byte-identical" in name:
-            goals.append(
-                (f"{name}: under {BYTE_IDENTICAL_GOAL_MS:g} ms", ours < BYTE_IDENTICAL_GOAL_MS)
-            )
+        goals.append((f"peak memory <= {MEMORY_GOAL:g} bytes per pixel", bpp <= MEMORY_GOAL))
     print()
     print("Goals:")
     for label, met in goals:
@@ -358,10 +498,66 @@ def main() -> int:
     return 0 if all(met for _, met in goals) else 1
 
 
+def _timing_table(
+    rows: dict[str, dict[str, float | None]], js: dict[str, Any], goals: list[tuple[str, bool]]
+) -> None:
+    print(
+        "| pair | changed px | ours ms | ours, diff on disk ms | decode ms "
+        "| honeydiff 0.11.1 ms | honeydiff 0.10.1 ms | ours/0.11.1 | ours/0.10.1 |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, row in rows.items():
+        ours = row["ours"]
+        assert ours is not None
+        timing = js.get("timing", {}).get(name, {})
+        new = timing.get("0.11.1", {}).get("median")
+        old = timing.get("0.10.1", {}).get("median")
+        print(
+            f"| {name} | {int(row['diff_px'] or 0):,} | {ours:.1f} | {row['on_disk']:.1f} "
+            f"| {row['decode']:.1f} | {_fmt(new)} | {_fmt(old)} "
+            f"| {_ratio(ours, new)} | {_ratio(ours, old)} |"
+        )
+        if "byte-identical" in name:
+            goals.append(
+                (f"{name}: under {BYTE_IDENTICAL_GOAL_MS:g} ms", ours < BYTE_IDENTICAL_GOAL_MS)
+            )
+        elif new:
+            goal = HEAVY_GOAL if name.endswith("heavy") else LIGHT_GOAL
+            ratio = ours / new
+            goals.append(
+                (f"{name}: {ratio:.2f}x honeydiff 0.11.1 (goal <= {goal:g}x)", ratio <= goal)
+            )
+
+
+def _accuracy_table(
+    accuracy: dict[str, tuple[Path, Path, bool]], ours: dict[str, Any], js: dict[str, Any]
+) -> None:
+    print("Accuracy (threshold 2, anti-aliasing on; different? and changed pixels):")
+    print("| pair | expected | vizzly-tui | honeydiff 0.11.1 | honeydiff 0.10.1 |")
+    print("|---|---|---|---|---|")
+    for name, (_, _, expected) in accuracy.items():
+        mine = ours[name]
+        theirs = js.get("accuracy", {}).get(name, {})
+        cells = [_verdict(mine.is_different, mine.diff_pixels, expected)]
+        for version in ("0.11.1", "0.10.1"):
+            answer = theirs.get(version)
+            cells.append(
+                _verdict(answer["isDifferent"], answer["diffPixels"], expected) if answer else "n/a"
+            )
+        print(f"| {name} | {'different' if expected else 'same'} | {' | '.join(cells)} |")
+
+
+def _verdict(different: bool, pixels: int, expected: bool) -> str:
+    word = "different" if different else "same"
+    mark = "" if different == expected else " (wrong)"
+    return f"{word}, {pixels:,} px{mark}"
+
+
 def _machine(*, js_ran: bool) -> str:
     import platform
 
     import PIL
+    import pyspng
     import scipy
 
     parts = [
@@ -370,17 +566,20 @@ def _machine(*, js_ran: bool) -> str:
         f"numpy {np.__version__}",
         f"scipy {scipy.__version__}",
         f"Pillow {PIL.__version__}",
+        f"pyspng {getattr(pyspng, '__version__', '0.1.x')}",
     ]
     if js_ran:
         node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout
-        parts += [f"Node {node.strip()}", HONEYDIFF.rsplit("/", 1)[-1]]
+        parts.append(f"Node {node.strip()}")
     return "Machine: " + ", ".join(parts) + "; medians; changed px = our diff pixels"
 
 
-def _fmt(value: float | None, width: int, suffix: str = "") -> str:
-    if value is None:
-        return f"{'n/a':>{width}s}" if not suffix else f"{'n/a':>{width + 1}s}"
-    return f"{value:{width}.1f}{suffix}"
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}"
+
+
+def _ratio(ours: float, theirs: float | None) -> str:
+    return "n/a" if not theirs else f"{ours / theirs:.3f}x"
 
 
 if __name__ == "__main__":

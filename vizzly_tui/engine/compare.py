@@ -26,7 +26,13 @@ from .antialias import antialiased, may_be_antialiasing
 from .clusters import ClusterTable, find_clusters, find_clusters_dense
 from .colour import delta_e_rgba
 from .decode import DEFAULT_MAX_PIXELS, check_pixel_budget, decode_pair, read_png_size
-from .diffimage import render_diff, retire, write_atomically, write_in_background
+from .diffimage import (
+    queue_is_full,
+    render_diff,
+    retire,
+    write_atomically,
+    write_in_background,
+)
 from .errors import DimensionMismatch, EngineError, ImageError
 from .result import BoundingBox, Cluster, DiffResult, HeightDiff, IntensityStats
 from .workers import pool
@@ -204,7 +210,7 @@ def compare_arrays(
         def render() -> Any:
             return render_diff(baseline, current, scan.changed, scan.aa, rows)
 
-        if background_diff:
+        if background_diff and not queue_is_full():
             # After the verdict: the caller answers now; wait_for_diff finds it.
             write_in_background(render, image_path)
         else:

@@ -14,13 +14,11 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
-
-from .workers import pool
 
 _log = logging.getLogger(__name__)
 
@@ -46,13 +44,13 @@ def _palette() -> list[int]:
 
 _PALETTE = _palette()
 # Luma 0..255 -> ramp index 0.._RAMP-1.
-_LUMA_TO_INDEX = (np.arange(256) * (_RAMP - 1) // 255).astype(np.uint8)
+_LUMA_TO_INDEX = [value * (_RAMP - 1) // 255 for value in range(256)]
 
 
 def _ramp_indices(rgba: np.ndarray) -> np.ndarray:
-    # Pillow's RGB->L conversion is a tight C loop; doing the luma maths in numpy costs more.
-    luma = np.asarray(Image.fromarray(rgba, "RGBA").convert("L"))
-    return _LUMA_TO_INDEX[luma]
+    # Pillow's RGB->L conversion and its point() lookup are tight C loops: doing the luma
+    # maths, or even the lookup alone (fancy indexing), in numpy costs several times more.
+    return np.asarray(Image.fromarray(rgba, "RGBA").convert("L").point(_LUMA_TO_INDEX))
 
 
 def render_diff(
@@ -129,6 +127,33 @@ def write_atomically(
 _lock = threading.Lock()
 _generation: dict[str, int] = {}
 _pending: dict[str, Future[None]] = {}
+#: Queued diff images beyond which a comparison writes its own before returning: each one
+#: holds its two decoded images, so a burst of screenshots must not pile them up in memory.
+MAX_QUEUED = 4
+_writer: ThreadPoolExecutor | None = None
+
+
+def _lower_priority() -> None:
+    # The writer yields the cores to comparisons in progress (Linux: a thread has its own
+    # nice value); where that is not possible it simply runs at normal priority.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
+def _writer_pool() -> ThreadPoolExecutor:
+    global _writer
+    with _lock:
+        if _writer is None:
+            _writer = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="vizzly-diff", initializer=_lower_priority
+            )
+        return _writer
+
+
+def queue_is_full() -> bool:
+    """Whether MAX_QUEUED diff images are already waiting to be written."""
+    with _lock:
+        return len(_pending) >= MAX_QUEUED
 
 
 def _key(path: Path | str | os.PathLike[str]) -> str:
@@ -145,7 +170,7 @@ def retire(path: Path) -> None:
 
 
 def write_in_background(render: Callable[[], Image.Image], path: Path) -> Future[None]:
-    """Render and write a diff image on the engine's pool; return at once."""
+    """Render and write a diff image on a low-priority writer thread; return at once."""
     key = _key(path)
     with _lock:
         generation = _generation.get(key, 0) + 1
@@ -162,7 +187,7 @@ def write_in_background(render: Callable[[], Image.Image], path: Path) -> Future
             _log.exception("writing the diff image %s failed", path)
             raise
 
-    future = pool().submit(job)
+    future = _writer_pool().submit(job)
     with _lock:
         _pending[key] = future
 

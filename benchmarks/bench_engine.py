@@ -80,39 +80,31 @@ WORDS = [
 ]
 
 NODE_SCRIPT = r"""
+// A worker: one JSON request a line on stdin, one JSON answer a line on stdout, so the
+// Python side can interleave honeydiff's runs with its own (fair under a changing load).
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 const require = createRequire(process.env.BENCH_NODE_MODULES + '/');
-const job = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
-async function timed(fn, reps, budgetMs) {
+const engines = JSON.parse(process.env.BENCH_ENGINES);
+const compares = {};
+for (const [version, name] of Object.entries(engines)) {
+  compares[version] = (await import(require.resolve(name))).compare;
+}
+const options = (diffPath) => ({ threshold: 2.0, antialiasing: true, diffPath,
+  overwrite: true, includeClusters: true, minClusterSize: 2 });
+for await (const line of createInterface({ input: process.stdin })) {
+  const job = JSON.parse(line);
+  const compare = compares[job.engine];
   const times = [];
-  const start = performance.now();
-  while (times.length < reps && (times.length === 0 || performance.now() - start < budgetMs)) {
-    const t = performance.now(); await fn(); times.push(performance.now() - t);
+  let result = null;
+  for (let i = 0; i < job.reps; i++) {
+    const t = performance.now();
+    result = await compare(job.baseline, job.current, options(job.diff));
+    times.push(performance.now() - t);
   }
-  return { median: median(times), runs: times.length };
+  console.log(JSON.stringify({ times, isDifferent: result.isDifferent,
+    diffPixels: result.diffPixels }));
 }
-const out = { timing: {}, accuracy: {} };
-for (const [version, name] of Object.entries(job.engines)) {
-  const { compare } = await import(require.resolve(name));
-  const options = (diffPath) => ({ threshold: 2.0, antialiasing: true, diffPath,
-    overwrite: true, includeClusters: true, minClusterSize: 2 });
-  // Warm up (module loading, first-call costs) on the smallest pair.
-  const w = job.pairs[0];
-  await compare(w.baseline, w.current, options(w.diff + version + '.png'));
-  for (const p of job.pairs) {
-    const t = await timed(() => compare(p.baseline, p.current, options(p.diff + version + '.png')),
-      job.reps[version], job.budgetMs);
-    (out.timing[p.name] ??= {})[version] = t;
-  }
-  for (const p of job.accuracy) {
-    const r = await compare(p.baseline, p.current, options(p.diff + version + '.png'));
-    (out.accuracy[p.name] ??= {})[version] = { isDifferent: r.isDifferent, diffPixels: r.diffPixels };
-  }
-}
-console.log(JSON.stringify(out));
 """
 
 
@@ -341,17 +333,6 @@ def measure_memory(small: tuple[Path, Path]) -> dict[str, Any] | None:
 
 
 # --------------------------------------------------------------------------- timing helpers
-def median_ms(fn: Callable[[], Any], reps: int, budget_s: float) -> float:
-    fn()  # warm-up: first-call costs (page faults of fresh buffers, lazy imports)
-    times: list[float] = []
-    start = time.perf_counter()
-    while len(times) < reps and (not times or time.perf_counter() - start < budget_s):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times) * 1000
-
-
 def decode_floor(baseline: Path, current: Path) -> None:
     decode_pair(baseline.read_bytes(), current.read_bytes())
 
@@ -367,49 +348,95 @@ def node_ready() -> bool:
     return True
 
 
-def run_node(
-    pairs: dict[str, tuple[Path, Path]],
-    accuracy: dict[str, tuple[Path, Path, bool]],
-    reps: dict[str, int],
+class Honeydiff:
+    """honeydiff 0.11.1 and 0.10.1 in one Node process, driven one request at a time."""
+
+    def __init__(self) -> None:
+        out_dir = CACHE / "engine-out"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        script = out_dir / "bench.mjs"
+        script.write_text(NODE_SCRIPT)
+        env = {
+            **os.environ,
+            "BENCH_NODE_MODULES": str(NODE_MODULES),
+            "BENCH_ENGINES": json.dumps(HONEYDIFFS),
+        }
+        self.diff = out_dir / "honeydiff-diff.png"
+        self.proc = subprocess.Popen(
+            ["node", str(script)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+
+    def run(self, version: str, baseline: Path, current: Path, reps: int) -> dict[str, Any]:
+        """Times (ms) of `reps` compare() calls, and the last call's verdict."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        job = {"engine": version, "baseline": str(baseline), "current": str(current)}
+        job.update(diff=str(self.diff), reps=reps)
+        self.proc.stdin.write(json.dumps(job) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the Node worker stopped (see its error output above)")
+        return json.loads(line)
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+def timed_ms(fn: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    fn()
+    return (time.perf_counter() - started) * 1000
+
+
+def measure_pair(
+    base: Path,
+    cur: Path,
+    diff: Path,
+    node: Honeydiff | None,
+    rounds: int,
+    old_reps: int,
     budget_s: float,
-) -> dict[str, Any]:
-    out_dir = CACHE / "engine-out"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    script = out_dir / "bench.mjs"
-    script.write_text(NODE_SCRIPT)
-    job = {
-        "engines": HONEYDIFFS,
-        "reps": reps,
-        "budgetMs": budget_s * 1000,
-        "pairs": [
-            {
-                "name": name,
-                "baseline": str(base),
-                "current": str(cur),
-                "diff": str(out_dir / f"honeydiff-{name.replace(' ', '-')}-"),
-            }
-            for name, (base, cur) in pairs.items()
-        ],
-        "accuracy": [
-            {
-                "name": name,
-                "baseline": str(base),
-                "current": str(cur),
-                "diff": str(out_dir / f"honeydiff-accuracy-{index}-"),
-            }
-            for index, (name, (base, cur, _)) in enumerate(accuracy.items())
-        ],
+) -> dict[str, float | None]:
+    """Rounds of: 3 of ours (answer first, diff after), then 3 of honeydiff 0.11.1, then one
+    of ours with the diff on disk and one decode floor. Interleaving keeps the ratios fair
+    while other work on the machine comes and goes."""
+    ours: list[float] = []
+    new: list[float] = []
+    on_disk: list[float] = []
+    floor: list[float] = []
+    compare_files(base, cur, diff_path=diff)  # warm-up
+    if node is not None:
+        node.run("0.11.1", base, cur, 1)
+    started = time.perf_counter()
+    for _ in range(rounds):
+        for _ in range(3):
+            # Back to back: each call's diff image is written while the next one decodes,
+            # as when an SDK sends screenshots one after another.
+            ours.append(
+                timed_ms(lambda: compare_files(base, cur, diff_path=diff, background_diff=True))
+            )
+        wait_for_diff(diff)  # not timed: nothing of ours runs during honeydiff's turn
+        if node is not None:
+            new.extend(node.run("0.11.1", base, cur, 3)["times"])
+        on_disk.append(timed_ms(lambda: compare_files(base, cur, diff_path=diff)))
+        floor.append(timed_ms(lambda: decode_floor(base, cur)))
+        if time.perf_counter() - started > budget_s:
+            break
+    old = statistics.median(node.run("0.10.1", base, cur, old_reps)["times"]) if node else None
+    return {
+        "ours": statistics.median(ours),
+        "on_disk": statistics.median(on_disk),
+        "decode": statistics.median(floor),
+        "0.11.1": statistics.median(new) if new else None,
+        "0.10.1": old,
+        "samples": float(len(ours)),
     }
-    job_path = out_dir / "job.json"
-    job_path.write_text(json.dumps(job))
-    env = {**os.environ, "BENCH_NODE_MODULES": str(NODE_MODULES)}
-    proc = subprocess.run(
-        ["node", str(script), str(job_path)], capture_output=True, text=True, env=env, timeout=3600
-    )
-    if proc.returncode != 0:
-        print(f"  node benchmark failed, honeydiff columns skipped:\n{proc.stderr.strip()[-2000:]}")
-        return {}
-    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 # --------------------------------------------------------------------------- main
@@ -419,8 +446,7 @@ def main() -> int:
     parser.add_argument("--no-js", action="store_true", help="skip honeydiff")
     parser.add_argument("--no-memory", action="store_true", help="skip the 7000x7000 pair")
     args = parser.parse_args()
-    reps, budget = (5, 4.0) if args.quick else (15, 10.0)
-    js_reps = {"0.11.1": reps, "0.10.1": 2 if args.quick else 5}
+    rounds, old_reps, budget = (2, 1, 10.0) if args.quick else (5, 3, 30.0)
 
     print("Diff engine benchmark")
     pairs = build_pairs()
@@ -430,29 +456,18 @@ def main() -> int:
     out_dir = CACHE / "engine-out"
     out_dir.mkdir(parents=True, exist_ok=True)
 
+    node = Honeydiff() if not args.no_js and node_ready() else None
     rows: dict[str, dict[str, float | None]] = {}
     for name, (base, cur) in pairs.items():
         diff = out_dir / f"ours-{name.replace(' ', '-')}.png"
         result = compare_files(base, cur, diff_path=diff)
-        row: dict[str, float | None] = {
-            "ours": median_ms(
-                lambda b=base, c=cur, d=diff: compare_files(
-                    b, c, diff_path=d, background_diff=True
-                ),
-                reps,
-                budget,
-            ),
-        }
-        wait_for_diff(diff)
-        row["on_disk"] = median_ms(
-            lambda b=base, c=cur, d=diff: compare_files(b, c, diff_path=d), reps, budget
-        )
-        row["decode"] = median_ms(lambda b=base, c=cur: decode_floor(b, c), reps, budget)
+        row = measure_pair(base, cur, diff, node, rounds, old_reps, budget)
         row["diff_px"] = float(result.diff_pixels)
         rows[name] = row
         print(
             f"  {name:26s} ours {row['ours']:8.1f} ms   diff on disk {row['on_disk']:8.1f} ms"
-            f"   decode {row['decode']:8.1f} ms",
+            f"   decode {row['decode']:8.1f} ms   honeydiff 0.11.1 {_fmt(row['0.11.1']):>8s} ms"
+            f"   0.10.1 {_fmt(row['0.10.1']):>8s} ms",
             flush=True,
         )
 
@@ -460,11 +475,11 @@ def main() -> int:
         name: compare_files(base, cur, diff_path=out_dir / "ours-accuracy.png")
         for name, (base, cur, _) in accuracy.items()
     }
-
-    js: dict[str, Any] = {}
-    if not args.no_js and node_ready():
-        print("  timing honeydiff 0.11.1 and 0.10.1 in Node (0.10.1 is slow at 4K)...", flush=True)
-        js = run_node(pairs, accuracy, js_reps, budget)
+    theirs_accuracy: dict[str, dict[str, Any]] = {}
+    if node is not None:
+        for name, (base, cur, _) in accuracy.items():
+            theirs_accuracy[name] = {v: node.run(v, base, cur, 1) for v in HONEYDIFFS}
+        node.close()
 
     memory = None
     if not args.no_memory:
@@ -473,11 +488,11 @@ def main() -> int:
         memory = measure_memory(small)
 
     print()
-    print(_machine(js_ran=bool(js)))
+    print(_machine(js_ran=node is not None))
     goals: list[tuple[str, bool]] = []
-    _timing_table(rows, js, goals)
+    _timing_table(rows, goals)
     print()
-    _accuracy_table(accuracy, ours_accuracy, js)
+    _accuracy_table(accuracy, ours_accuracy, theirs_accuracy)
     if memory is not None:
         bpp = memory["bytes_per_pixel"]
         print()
@@ -493,14 +508,12 @@ def main() -> int:
     print("Goals:")
     for label, met in goals:
         print(f"  [{'met' if met else 'MISSED'}] {label}")
-    if not js:
+    if node is None:
         print("  (honeydiff goals not checked: the JavaScript side did not run)")
     return 0 if all(met for _, met in goals) else 1
 
 
-def _timing_table(
-    rows: dict[str, dict[str, float | None]], js: dict[str, Any], goals: list[tuple[str, bool]]
-) -> None:
+def _timing_table(rows: dict[str, dict[str, float | None]], goals: list[tuple[str, bool]]) -> None:
     print(
         "| pair | changed px | ours ms | ours, diff on disk ms | decode ms "
         "| honeydiff 0.11.1 ms | honeydiff 0.10.1 ms | ours/0.11.1 | ours/0.10.1 |"
@@ -509,9 +522,7 @@ def _timing_table(
     for name, row in rows.items():
         ours = row["ours"]
         assert ours is not None
-        timing = js.get("timing", {}).get(name, {})
-        new = timing.get("0.11.1", {}).get("median")
-        old = timing.get("0.10.1", {}).get("median")
+        new, old = row["0.11.1"], row["0.10.1"]
         print(
             f"| {name} | {int(row['diff_px'] or 0):,} | {ours:.1f} | {row['on_disk']:.1f} "
             f"| {row['decode']:.1f} | {_fmt(new)} | {_fmt(old)} "
@@ -530,14 +541,16 @@ def _timing_table(
 
 
 def _accuracy_table(
-    accuracy: dict[str, tuple[Path, Path, bool]], ours: dict[str, Any], js: dict[str, Any]
+    accuracy: dict[str, tuple[Path, Path, bool]],
+    ours: dict[str, Any],
+    theirs_by_name: dict[str, dict[str, Any]],
 ) -> None:
     print("Accuracy (threshold 2, anti-aliasing on; different? and changed pixels):")
     print("| pair | expected | vizzly-tui | honeydiff 0.11.1 | honeydiff 0.10.1 |")
     print("|---|---|---|---|---|")
     for name, (_, _, expected) in accuracy.items():
         mine = ours[name]
-        theirs = js.get("accuracy", {}).get(name, {})
+        theirs = theirs_by_name.get(name, {})
         cells = [_verdict(mine.is_different, mine.diff_pixels, expected)]
         for version in ("0.11.1", "0.10.1"):
             answer = theirs.get(version)

@@ -97,22 +97,39 @@ def find_clusters_dense(mask: np.ndarray, intensity: np.ndarray, stripe_rows: in
     sum_i = np.zeros(count + 1, dtype=np.float64)
     for top in range(0, height, stripe_rows):
         bottom = min(height, top + stripe_rows)
-        stripe = labels[top:bottom].ravel()
-        where = np.flatnonzero(stripe)
-        if where.size == 0:
+        flat = labels[top:bottom].ravel()
+        # Runs of one label along a row: a heavy change is long runs, so the sums below go
+        # over runs, not pixels (a run's x sum is arithmetic: (x0 + x1 - 1) * length / 2).
+        boundary = np.empty(flat.size, dtype=bool)
+        boundary[0] = True
+        np.not_equal(flat[1:], flat[:-1], out=boundary[1:])
+        boundary[::width] = True  # a run never continues onto the next row
+        starts = np.flatnonzero(boundary)
+        ends = np.empty_like(starts)
+        ends[:-1] = starts[1:]
+        ends[-1] = flat.size
+        run_labels = flat[starts]
+        labelled = run_labels != 0
+        starts, ends, run_labels = starts[labelled], ends[labelled], run_labels[labelled]
+        if starts.size == 0:
             continue
-        found = stripe[where]
-        # Only the label range present in this stripe is summed into (bincount's length).
-        low = int(found.min())
-        found -= low
-        span = int(found.max()) + 1
-        ys, xs = np.divmod(where, width)
+        lengths = ends - starts
+        ys, x0 = np.divmod(starts, width)
         ys += top
-        sizes[low : low + span] += np.bincount(found, minlength=span)
-        sum_x[low : low + span] += np.bincount(found, weights=xs, minlength=span)
-        sum_y[low : low + span] += np.bincount(found, weights=ys, minlength=span)
-        values = intensity[top:bottom].ravel()[where]
-        sum_i[low : low + span] += np.bincount(found, weights=values, minlength=span)
+        # Only the label range present in this stripe is summed into (bincount's length).
+        low = int(run_labels.min())
+        run_labels -= low
+        span = int(run_labels.max()) + 1
+        part = slice(low, low + span)
+        sizes[part] += np.bincount(run_labels, weights=lengths, minlength=span).astype(np.int64)
+        # Exact: sum(x0 .. x0+L-1) = (2 x0 + L - 1) L / 2, an even product, far below 2**53.
+        sum_x[part] += np.bincount(run_labels, weights=(2 * x0 + lengths - 1) * lengths / 2)
+        sum_y[part] += np.bincount(run_labels, weights=ys * lengths)
+        # Intensity sums over runs from a running total of the stripe's intensities (zero
+        # wherever nothing changed, and a run holds one label's pixels only).
+        running = np.zeros(flat.size + 1, dtype=np.int64)
+        np.cumsum(intensity[top:bottom].ravel(), out=running[1:])
+        sum_i[part] += np.bincount(run_labels, weights=running[ends] - running[starts])
     boxes = np.array(
         [
             (rows.start, rows.stop, cols.start, cols.stop)

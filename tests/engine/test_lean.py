@@ -223,3 +223,18 @@ def test_a_newer_comparison_wins_over_an_older_pending_diff(
     assert wait_for_diff(out, timeout=10)
     assert not out.exists()
     assert not out.parent.exists() or list(out.parent.iterdir()) == []  # no temporary either
+
+
+def test_the_diff_image_is_the_changes_over_a_transparent_canvas(tmp_path: Path) -> None:
+    first = ui_like(90, 60)
+    second = first.copy()
+    second[10:14, 20:30] = (0, 160, 0, 255)
+    result = compare_arrays(first, second, diff_path=tmp_path / "diff.png")
+    with Image.open(tmp_path / "diff.png") as image:
+        rgba = np.asarray(image.convert("RGBA"))
+    changed = rgba[..., 3] == 255
+    assert changed.sum() == result.diff_pixels == 40
+    assert changed[10:14, 20:30].all()
+    assert (rgba[changed][:, :3] == (255, 0, 0)).all()
+    # Laid over the current screenshot it leaves every unchanged pixel as it was.
+    assert (rgba[~changed] == (255, 255, 255, 0)).all()

@@ -1,9 +1,12 @@
-"""The diff image: a faded greyscale copy of the current screenshot with changes painted on.
+"""The diff image: the changes, on a transparent canvas the size of the screenshot.
 
-Changed pixels are red, anti-aliasing pixels yellow, and rows that exist in only one of the
-images (a height change) are tinted red. The image is a palette PNG (one byte per pixel)
-written with zlib level 1: encoding an RGB 1080p frame costs ~65 ms, this ~8 ms, and the
-diff is on the critical path of the test that is waiting for the comparison.
+Changed pixels are red, anti-aliasing pixels yellow, everything else transparent (white
+underneath, for viewers that ignore alpha), and rows that exist in only one of the images (a
+height change) show that image's rows, faded and tinted red. Viewers lay it over the current
+screenshot (the Vizzly reporter's "overlay" view) or build their own composites from the
+comparison's masks (the review app). A palette PNG that is mostly one transparent index
+costs ~1 ms to draw and encode at 1080p, where a faded copy of the screenshot cost ~20 ms of
+CPU on every comparison that found a change, competing with the next comparison's decode.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ _log = logging.getLogger(__name__)
 
 _RAMP = 120  # palette entries per ramp
 _TINT_BASE = _RAMP  # entries _RAMP .. 2*_RAMP-1: the red-tinted ramp for extra rows
+CLEAR_INDEX = 253  # transparent
 AA_INDEX = 254
 DIFF_INDEX = 255
 DIFF_COLOUR = (255, 0, 0)
@@ -37,8 +41,8 @@ def _palette() -> list[int]:
     tinted_gb = np.rint(grey * 0.6).astype(int)
     entries = [(g, g, g) for g in grey.tolist()]
     entries += [(g, t, t) for g, t in zip(grey.tolist(), tinted_gb.tolist(), strict=True)]
-    entries += [(0, 0, 0)] * (AA_INDEX - len(entries))
-    entries += [AA_COLOUR, DIFF_COLOUR]
+    entries += [(0, 0, 0)] * (CLEAR_INDEX - len(entries))
+    entries += [(255, 255, 255), AA_COLOUR, DIFF_COLOUR]
     return [channel for entry in entries for channel in entry]
 
 
@@ -68,23 +72,19 @@ def render_diff(
     height1 = baseline.shape[0]
     height2 = current.shape[0]
     common = min(height1, height2)
-    indices = np.empty((max(height1, height2), current.shape[1]), dtype=np.uint8)
-    for top in range(0, indices.shape[0], stripe_rows):
-        bottom = min(indices.shape[0], top + stripe_rows)
-        if top < height2:
-            indices[top : min(bottom, height2)] = _ramp_indices(current[top:bottom])
-        if bottom > height2:
-            # Rows only the baseline has: show what disappeared, tinted.
-            start = max(top, height2)
-            indices[start:bottom] = _ramp_indices(baseline[start:bottom]) + _TINT_BASE
-        if bottom > height1:
-            indices[max(top, height1) : bottom] += _TINT_BASE
-        if top < common:
-            rows = slice(top, min(bottom, common))
-            np.putmask(indices[rows], antialiasing[rows], AA_INDEX)
-            np.putmask(indices[rows], changed[rows], DIFF_INDEX)
+    indices = np.full((max(height1, height2), current.shape[1]), CLEAR_INDEX, dtype=np.uint8)
+    for top in range(0, common, stripe_rows):
+        rows = slice(top, min(common, top + stripe_rows))
+        np.putmask(indices[rows], antialiasing[rows], AA_INDEX)
+        np.putmask(indices[rows], changed[rows], DIFF_INDEX)
+    # Rows only one image has: show what appeared (or disappeared), faded and tinted.
+    taller = current if height2 > height1 else baseline
+    for top in range(common, indices.shape[0], stripe_rows):
+        rows = slice(top, min(indices.shape[0], top + stripe_rows))
+        indices[rows] = _ramp_indices(taller[rows]) + _TINT_BASE
     image = Image.fromarray(indices, "P")
     image.putpalette(_PALETTE)
+    image.info["transparency"] = CLEAR_INDEX  # written as the PNG's tRNS chunk
     return image
 
 

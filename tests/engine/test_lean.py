@@ -108,6 +108,44 @@ def test_interlaced_png_decodes_like_pillow() -> None:
     np.testing.assert_array_equal(decode_png(data), pixels)
 
 
+def raw_png(samples: np.ndarray, color_type: int, bit_depth: int) -> bytes:
+    """A PNG of (height, width, channels) samples at 8 or 16 bits, filter 0."""
+    height, width = samples.shape[:2]
+    dtype = ">u2" if bit_depth == 16 else "u1"
+    rows = b"".join(b"\x00" + row.astype(dtype).tobytes() for row in samples)
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, color_type, 0, 0, 0)
+    idat = chunk(b"IDAT", zlib.compress(rows))
+    return SIGNATURE + chunk(b"IHDR", header) + idat + chunk(b"IEND", b"")
+
+
+def _flavours() -> dict[str, bytes]:
+    rng = np.random.default_rng(11)
+    rgb = rng.integers(0, 256, (12, 9, 3), dtype=np.uint8)
+    paletted = Image.fromarray(rgb).quantize(16)
+    return {
+        "RGB 16-bit": raw_png(rng.integers(0, 65536, (12, 9, 3)), 2, 16),
+        "RGBA 16-bit": raw_png(rng.integers(0, 65536, (12, 9, 4)), 6, 16),
+        "grey+alpha 16-bit": raw_png(rng.integers(0, 65536, (12, 9, 2)), 4, 16),
+        "1-bit grey": png_bytes(Image.fromarray(rgb).convert("1")),
+        "palette + tRNS": _save(paletted, transparency=3),
+        "256-colour palette": png_bytes(Image.fromarray(rgb).quantize(200)),
+        "grey + tRNS": _save(Image.fromarray(rgb).convert("L"), transparency=7),
+    }
+
+
+def _save(image: Image.Image, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", **options)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("flavour", list(_flavours()))
+def test_more_png_flavours_decode_like_pillow(flavour: str) -> None:
+    data = _flavours()[flavour]
+    expected = np.asarray(Image.open(io.BytesIO(data)).convert("RGBA"))
+    np.testing.assert_array_equal(decode_png(data), expected)
+
+
 def test_the_decoder_in_use_is_libspng() -> None:
     # pyspng is a dependency: if its C API ever stopped loading, every decode would silently
     # fall back to Pillow (correct, but twice as slow); this test says so instead.

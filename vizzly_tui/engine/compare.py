@@ -1,14 +1,15 @@
 """The comparison pipeline: bytes in, DiffResult out.
 
-Cost is kept proportional to what changed:
+Cost is kept proportional to what changed, and memory to the images:
 1. byte-identical inputs are answered from the PNG headers alone;
-2. both PNGs are decoded at once (decode.py);
-3. a bit-exact equality mask over uint32 views finds the candidate pixels (~1 ms at 1080p);
-4. CIEDE2000 runs on the candidates only, in float32 (colour.py);
-5. the anti-aliasing tests run on the pixels above the threshold only (antialias.py);
-6. connected components are labelled in small windows around the changes (clusters.py);
-7. the diff image is a palette PNG at zlib level 1 (diffimage.py), drawn and written on the
-   second core while this thread labels the clusters (workers.py).
+2. both PNGs are decoded at once, by libspng on two cores (decode.py, spng.py);
+3. a stripe of rows at a time (scan.py): a bit-exact equality test over uint32 views finds
+   the candidate pixels (~1 ms at 1080p), CIEDE2000 runs on the candidates only, in float32
+   (colour.py), and the anti-aliasing tests on the pixels above the threshold (antialias.py);
+4. connected components are labelled in small windows around the changes, or once over the
+   frame when much of it changed (clusters.py);
+5. the diff image (diffimage.py) is drawn and written on the second core while this thread
+   labels the clusters, or, with background_diff, after the answer has been returned.
 """
 
 from __future__ import annotations
@@ -22,9 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .antialias import antialiased, may_be_antialiasing
 from .clusters import ClusterTable, find_clusters, find_clusters_dense
-from .colour import delta_e_rgba
 from .decode import DEFAULT_MAX_PIXELS, check_pixel_budget, decode_pair, read_png_size
 from .diffimage import (
     queue_is_full,
@@ -35,16 +34,13 @@ from .diffimage import (
 )
 from .errors import DimensionMismatch, EngineError, ImageError
 from .result import BoundingBox, Cluster, DiffResult, HeightDiff, IntensityStats
+from .scan import DENSE_SHARE, Scan, mask_box
+from .scan import scan as scan_pixels
 from .workers import pool
 
-#: ΔE at which the reported intensity saturates at 255 (honeydiff's scale).
-_INTENSITY_FULL_SCALE = 10.0
 #: Pixels per stripe of the scan: per-pixel temporaries never exceed a stripe, so one
 #: comparison's memory is about the two images plus a few bytes a pixel, however much changed.
 STRIPE_PIXELS = 1 << 20
-#: Clusters are labelled on the full frame (find_clusters_dense) when more than 1/_DENSE_SHARE
-#: of the pixels changed; below that, windows around the changes cost less.
-_DENSE_SHARE = 8
 
 
 class OptionError(EngineError, ValueError):
@@ -191,14 +187,14 @@ def compare_arrays(
     a32 = baseline.view(np.uint32).reshape(height1, width)[:common]
     b32 = current.view(np.uint32).reshape(height2, width)[:common]
     rows = max(1, STRIPE_PIXELS // max(width, 1))
-    scan = _scan(a32, b32, threshold, antialiasing, rows)
+    scan = scan_pixels(a32, b32, threshold, antialiasing, rows)
     extra_rows = canvas_height - common
     if scan is None and extra_rows == 0:
         if diff_path is not None:
             retire(Path(diff_path))
         return _identical(width, canvas_height)
     if scan is None:
-        scan = _Scan(common, width)
+        scan = Scan(common, width)
     extra_pixels = extra_rows * width
     diff_pixels = scan.changed_count + extra_pixels
 
@@ -219,10 +215,10 @@ def compare_arrays(
     elif diff_path is not None:
         retire(Path(diff_path))
     try:
-        if scan.changed_count * _DENSE_SHARE > common * width:
+        if scan.changed_count * DENSE_SHARE > common * width:
             # Most of the frame changed: bounded memory, one full-frame labelling.
             table = find_clusters_dense(scan.changed, scan.intensity, rows)
-            box = _mask_box(scan.changed)
+            box = mask_box(scan.changed)
         else:
             flat = scan.changed_indices()
             ys, xs = np.divmod(flat, flat.dtype.type(width))
@@ -254,108 +250,6 @@ def compare_arrays(
         height=canvas_height,
         diff_image=image_path,
     )
-
-
-class _Scan:
-    """What the stripe scan found: full-frame masks and intensities, and their counts."""
-
-    def __init__(self, height: int, width: int) -> None:
-        # np.zeros maps zeroed pages lazily: a few changed pixels touch a few pages.
-        self.changed = np.zeros((height, width), dtype=bool)
-        self.aa = np.zeros((height, width), dtype=bool)
-        self.intensity = np.zeros((height, width), dtype=np.uint8)
-        self.histogram = np.zeros(256, dtype=np.int64)
-        self.changed_count = 0
-        self.aa_count = 0
-        # The changed pixels' flat indices, stripe by stripe, while they are few (they are
-        # what the windowed clustering needs); dropped once a dense share of the frame changed.
-        self._parts: list[np.ndarray] | None = []
-        self._limit = height * width // _DENSE_SHARE
-
-    def add(self, changed: np.ndarray, intensity: np.ndarray) -> None:
-        self.changed.reshape(-1)[changed] = True
-        self.intensity.reshape(-1)[changed] = intensity
-        self.histogram += np.bincount(intensity, minlength=256)
-        self.changed_count += int(changed.size)
-        if self._parts is not None:
-            self._parts.append(changed)
-            if self.changed_count > self._limit:
-                self._parts = None
-
-    def changed_indices(self) -> np.ndarray:
-        """Row-major flat indices of the changed pixels."""
-        if self._parts is None:
-            return np.flatnonzero(self.changed)
-        if not self._parts:
-            return np.empty(0, dtype=np.intp)
-        return np.concatenate(self._parts)
-
-
-def _scan(
-    a32: np.ndarray, b32: np.ndarray, threshold: float, antialiasing: bool, rows: int
-) -> _Scan | None:
-    """Classify every pixel, a stripe of rows at a time; None when the pixels are identical.
-
-    Per-pixel temporaries (candidate indices, gathered pixels, ΔE) live for one stripe, so a
-    comparison where everything changed needs the two images plus a few bytes a pixel.
-    """
-    common, width = a32.shape
-    # int32 indices halve the memory traffic of every gather and index computation on heavy
-    # changes (decoded images are capped far below 2**31 pixels; arrays passed in may not be).
-    index_type = np.int32 if common * width < 2**31 else np.int64
-    flat_a = a32.reshape(-1)
-    flat_b = b32.reshape(-1)
-    found: _Scan | None = None
-    for top in range(0, common, rows):
-        bottom = min(common, top + rows)
-        candidates = np.flatnonzero(a32[top:bottom] != b32[top:bottom]).astype(index_type)
-        if candidates.size == 0:
-            continue
-        if found is None:
-            found = _Scan(common, width)
-        candidates += index_type(top * width)
-        # Pixels stay packed as uint32 while they are gathered and selected: a 1-D gather of
-        # uint32 is several times faster than a row gather of an (n, 4) uint8 array.
-        first = flat_a[candidates]
-        second = flat_b[candidates]
-        # Exact ΔE is only needed up to the threshold and up to the intensity scale's top.
-        delta_e = delta_e_rgba(
-            _channels(first), _channels(second), saturate_at=max(threshold, _INTENSITY_FULL_SCALE)
-        )
-        above = np.flatnonzero(delta_e > threshold)
-        changed = candidates[above]
-        delta_e = delta_e[above]
-        if antialiasing and changed.size:
-            # Only pixels that pass the cheap per-pixel condition get the neighbourhood tests.
-            maybe = np.flatnonzero(may_be_antialiasing(_channels(first), _channels(second))[above])
-            if maybe.size:
-                aa_ys, aa_xs = np.divmod(changed[maybe], index_type(width))
-                is_aa = antialiased(a32, b32, aa_ys, aa_xs)
-                if is_aa.any():
-                    found.aa.reshape(-1)[changed[maybe[is_aa]]] = True
-                    found.aa_count += int(np.count_nonzero(is_aa))
-                    keep = np.ones(changed.size, dtype=bool)
-                    keep[maybe[is_aa]] = False
-                    changed, delta_e = changed[keep], delta_e[keep]
-        del first, second, candidates
-        # honeydiff's intensity scale: ΔE 10 or more is 255; integers, so stats use a histogram.
-        intensity = np.minimum(delta_e * (255.0 / _INTENSITY_FULL_SCALE), 255.0).astype(np.uint8)
-        found.add(changed, intensity)
-    return found
-
-
-def _mask_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(top, bottom, left, right) of the set pixels of a boolean mask, ends exclusive."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
-        return None
-    columns = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
-    return int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1
-
-
-def _channels(pixels: np.ndarray) -> np.ndarray:
-    """View packed uint32 RGBA pixels as (n, 4) uint8 channels, without copying."""
-    return pixels.view(np.uint8).reshape(-1, 4)
 
 
 def _clusters(

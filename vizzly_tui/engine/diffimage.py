@@ -72,19 +72,23 @@ def render_diff(
     height1 = baseline.shape[0]
     height2 = current.shape[0]
     common = min(height1, height2)
-    indices = np.full((max(height1, height2), current.shape[1]), CLEAR_INDEX, dtype=np.uint8)
+    same_height = height1 == height2
+    # Without a height change only three colours are needed: a 4-entry palette, which Pillow
+    # writes at 2 bits a pixel, a quarter of the bytes to compress (~1 ms at 1080p).
+    clear, aa, diff = (0, 1, 2) if same_height else (CLEAR_INDEX, AA_INDEX, DIFF_INDEX)
+    indices = np.full((max(height1, height2), current.shape[1]), clear, dtype=np.uint8)
     for top in range(0, common, stripe_rows):
         rows = slice(top, min(common, top + stripe_rows))
-        np.putmask(indices[rows], antialiasing[rows], AA_INDEX)
-        np.putmask(indices[rows], changed[rows], DIFF_INDEX)
+        np.putmask(indices[rows], antialiasing[rows], aa)
+        np.putmask(indices[rows], changed[rows], diff)
     # Rows only one image has: show what appeared (or disappeared), faded and tinted.
     taller = current if height2 > height1 else baseline
     for top in range(common, indices.shape[0], stripe_rows):
         rows = slice(top, min(indices.shape[0], top + stripe_rows))
         indices[rows] = _ramp_indices(taller[rows]) + _TINT_BASE
     image = Image.fromarray(indices, "P")
-    image.putpalette(_PALETTE)
-    image.info["transparency"] = CLEAR_INDEX  # written as the PNG's tRNS chunk
+    image.putpalette([255, 255, 255, *AA_COLOUR, *DIFF_COLOUR] if same_height else _PALETTE)
+    image.info["transparency"] = clear  # written as the PNG's tRNS chunk
     return image
 
 

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import ndimage
 
 from .windows import row_bands
 
+if TYPE_CHECKING:
+    from types import ModuleType
+
 _EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
+
+
+def _ndimage() -> ModuleType:
+    # Imported on first use: scipy.ndimage costs ~100 ms to import, and importing the engine
+    # is on the start-up path of every command.
+    from scipy import ndimage
+
+    return ndimage
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +51,7 @@ def find_clusters(
     the work, with many it is one full-size call. A band boundary always has an empty row,
     so no cluster is split between two windows.
     """
+    ndimage = _ndimage()
     height, width = mask.shape
     labels = np.empty(ys.size, dtype=np.int64)
     boxes: list[tuple[int, int, int, int]] = []
@@ -89,6 +101,7 @@ def find_clusters_dense(mask: np.ndarray, intensity: np.ndarray, stripe_rows: in
     Sums of integer coordinates and intensities are exact in float64, so the means equal
     find_clusters' to the last bit, and labels are numbered in the same row-major order.
     """
+    ndimage = _ndimage()
     height, width = mask.shape
     labels, count = ndimage.label(mask, structure=_EIGHT_CONNECTED)
     sizes = np.zeros(count + 1, dtype=np.int64)

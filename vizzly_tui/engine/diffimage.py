@@ -19,9 +19,12 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 _log = logging.getLogger(__name__)
 
@@ -54,6 +57,8 @@ _LUMA_TO_INDEX = [value * (_RAMP - 1) // 255 for value in range(256)]
 def _ramp_indices(rgba: np.ndarray) -> np.ndarray:
     # Pillow's RGB->L conversion and its point() lookup are tight C loops: doing the luma
     # maths, or even the lookup alone (fancy indexing), in numpy costs several times more.
+    from PIL import Image
+
     return np.asarray(Image.fromarray(rgba, "RGBA").convert("L").point(_LUMA_TO_INDEX))
 
 
@@ -86,6 +91,8 @@ def render_diff(
     for top in range(common, indices.shape[0], stripe_rows):
         rows = slice(top, min(indices.shape[0], top + stripe_rows))
         indices[rows] = _ramp_indices(taller[rows]) + _TINT_BASE
+    from PIL import Image  # imported on first use: the engine's import stays cheap
+
     image = Image.fromarray(indices, "P")
     image.putpalette([255, 255, 255, *AA_COLOUR, *DIFF_COLOUR] if same_height else _PALETTE)
     image.info["transparency"] = clear  # written as the PNG's tRNS chunk

@@ -82,7 +82,7 @@ def check_pixel_budget(width: int, height: int, max_pixels: int, label: str) -> 
         )
 
 
-def _channels_and_bits(color_type: int, bit_depth: int) -> int:
+def _bits_per_pixel(color_type: int, bit_depth: int) -> int:
     """Bits per pixel of the raw image data, from IHDR's colour type and bit depth."""
     return {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}.get(color_type, 4) * bit_depth
 
@@ -118,7 +118,7 @@ def _scan(data: bytes, width: int, height: int, label: str) -> tuple[int, int, i
         raise ImageError(f"{label} is a corrupt or truncated PNG: it has no image data")
     # The smallest possible raw data (interlacing only adds filter bytes); compared with
     # what the compressed bytes could at most inflate to, plus slack for the zlib framing.
-    least_raw = height * width * _channels_and_bits(color_type, bit_depth) // 8
+    least_raw = height * width * _bits_per_pixel(color_type, bit_depth) // 8
     if idat * _MAX_DEFLATE_RATIO + 1024 < least_raw:
         raise ImageError(
             f"{label} is a corrupt or truncated PNG: {idat:,} bytes of image data cannot "
@@ -193,6 +193,7 @@ def decode_pair(
     for data, label in ((baseline, "baseline image"), (current, "current image")):
         width, height = _parse_header(bytes(data[:_HEADER_LEN]), label)
         check_pixel_budget(width, height, max_pixels, label)
+        _scan(data, width, height, label)
     future = pool().submit(decode_png, current, max_pixels=max_pixels, label="current image")
     try:
         first = decode_png(baseline, max_pixels=max_pixels, label="baseline image")

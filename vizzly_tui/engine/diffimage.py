@@ -183,9 +183,7 @@ def retire(path: Path) -> None:
 def write_in_background(render: Callable[[], Image.Image], path: Path) -> Future[None]:
     """Render and write a diff image on a low-priority writer thread; return at once."""
     key = _key(path)
-    with _lock:
-        generation = _generation.get(key, 0) + 1
-        _generation[key] = generation
+    writer = _writer_pool()
 
     def still_wanted() -> bool:
         return _generation.get(key) == generation
@@ -198,8 +196,12 @@ def write_in_background(render: Callable[[], Image.Image], path: Path) -> Future
             _log.exception("writing the diff image %s failed", path)
             raise
 
-    future = _writer_pool().submit(job)
+    # Generation and pending entry change together, so a `retire` from another thread sees
+    # either neither or both.
     with _lock:
+        generation = _generation.get(key, 0) + 1
+        _generation[key] = generation
+        future = writer.submit(job)
         _pending[key] = future
 
     def forget(done: Future[None]) -> None:
@@ -209,7 +211,7 @@ def write_in_background(render: Callable[[], Image.Image], path: Path) -> Future
                 if _generation.get(key) == generation:
                     del _generation[key]
 
-    future.add_done_callback(forget)
+    future.add_done_callback(forget)  # outside the lock: it may run at once, in this thread
     return future
 
 

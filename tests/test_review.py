@@ -180,9 +180,13 @@ def test_accept_refuses_a_current_image_that_changed_since_it_was_compared(seede
 
     store.call(record_sha)
     (store.project.current_dir / f"{names[0]}.png").write_bytes(b"re-sent, not yet compared")
+    # Named: refused, nothing changes.
     with pytest.raises(review.StaleComparison, match="changed since it was compared"):
-        review.accept(store, all_=True)
+        review.accept(store, [names[0], names[1]])
     assert [_status(n) for n in names] == ["failed"] * 4
     assert _file(store, "baselines", names[1]) == b"baseline-" + names[1].encode()
-    review.accept(store, [names[1]])
-    assert _status(names[1]) == "passed"
+    # --all: the others are accepted, the re-sent one is skipped and reported (issue 7).
+    result = review.accept(store, all_=True)
+    assert [s["name"] for s in result.skipped] == [names[0]]
+    assert [_status(n) for n in names] == ["failed"] + ["passed"] * 3
+    assert _file(store, "baselines", names[0]) == b"baseline-" + names[0].encode()

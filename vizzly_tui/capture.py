@@ -28,7 +28,6 @@ from vizzly_tui.engine import (
     read_png_size,
 )
 from vizzly_tui.engine.decode import check_pixel_budget, verify_png
-from vizzly_tui.project import Project
 from vizzly_tui.store import decisions, files
 from vizzly_tui.store.decisions import FileChange, now_ms
 from vizzly_tui.store.models import (
@@ -259,26 +258,16 @@ def _capture_once(
         files.atomic_write(current, png, durable=False)
     record["has_diff_clusters"] = bool(details and details.get("diff_clusters"))
     record["has_confirmed_regions"] = bool(details and details.get("confirmed_regions"))
-    width, height = size
-    decision_id = store.call(
-        _upsert,
-        build_id,
-        record,
-        details,
-        baseline_change,
-        (width, height, len(png)),
+    store.call(
+        _record,
+        store,
+        (build_id, record, details, baseline_change),
+        (*size, len(png)),
         settings.signature_properties,
         baseline,
         baseline_sha,
+        transaction=False,
     )
-    if decision_id is not None:
-        try:
-            decisions.apply_files(project, Decision.get_by_id(decision_id))
-        except Exception:
-            # A failed write (disk full...) changes nothing: no rows claiming a missing file.
-            store.call(_roll_back, project, decision_id)
-            raise
-        store.call(_mark_done, decision_id)
     return CaptureResult(
         record["status"],
         record,
@@ -311,12 +300,38 @@ def _details(result: Any, verdict: Any) -> dict[str, Any]:
     }
 
 
-def _roll_back(project: Project, decision_id: int) -> None:
-    decisions.rollback(project, Decision.get_by_id(decision_id))
-
-
-def _mark_done(decision_id: int) -> None:
-    Decision.update(state="done").where(Decision.id == decision_id).execute()
+def _record(
+    store: Store,
+    result: tuple[int, dict[str, Any], dict[str, Any] | None, FileChange | None],
+    image: tuple[int, int, int],
+    signature_properties: tuple[str, ...],
+    baseline_path: Path,
+    compared_with: str | None,
+) -> None:
+    """On the writer thread, under the project lock (like every review decision): the rows,
+    and for a new baseline its file and `done`. Holding the lock means a review command in
+    another process is never between its pending row and its files while we check the
+    baseline (issue 7, defect 1), and a command starting elsewhere never mistakes this live
+    capture for a crashed one (defect 2). Lock first, then the transaction: the reverse
+    order could deadlock against a process holding the lock and waiting for SQLite."""
+    project = store.project
+    assert store.db is not None
+    with decisions.project_lock(project):
+        with store.db.atomic():
+            decision_id = _upsert(
+                *result, image, signature_properties, baseline_path, compared_with
+            )
+        if decision_id is None:
+            return
+        try:
+            decisions.apply_files(project, Decision.get_by_id(decision_id))
+        except Exception:
+            # A failed write (disk full...) changes nothing: no rows claiming a missing file.
+            with store.db.atomic():
+                decisions.rollback(project, Decision.get_by_id(decision_id))
+            raise
+        with store.db.atomic():
+            Decision.update(state="done").where(Decision.id == decision_id).execute()
 
 
 def _upsert(

@@ -1,7 +1,8 @@
 """The `vizzly-tui` command: wires the layers, holds no logic of its own.
 
 Exit codes (architecture.md): 0 ok, 1 differences found (compare/run), 2 usage or project
-not found, 3 database problem, 4 server problem. Tracebacks only with --debug.
+not found, 3 database problem, 4 server problem, 5 done in part (what was skipped is
+listed). Tracebacks only with --debug.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import click
 
 from vizzly_tui import __version__, formatting
-from vizzly_tui.errors import EXIT_DATABASE, EXIT_USAGE, VizzlyError
+from vizzly_tui.errors import EXIT_DATABASE, EXIT_PARTIAL, EXIT_USAGE, VizzlyError
 from vizzly_tui.project import Project, ProjectNotFound, find_project
 
 
@@ -82,7 +83,7 @@ def main(ctx: click.Context, project: Path | None, debug: bool) -> None:
     project that has the Vizzly CLI's JSON state imports it into .vizzly/state.db.
 
     Exit codes: 0 ok, 1 differences found, 2 usage error or no project, 3 database problem,
-    4 server problem.
+    4 server problem, 5 done in part (comparisons captured again meanwhile were skipped).
     """
     ctx.ensure_object(dict)
     ctx.obj["project"] = project
@@ -117,8 +118,13 @@ def _review_command(
     from vizzly_tui.store.store import open_store
 
     with open_store(_project(ctx), write=True) as store:
+        for notice in store.notices:
+            click.echo(f"note: {notice}", err=True)
         result = action(store, *args, **kwargs)
     _emit(result.to_json(), as_json, lambda: formatting.action_text(result))
+    if result.skipped:
+        # Scripts must tell "all done" from "done except what changed meanwhile".
+        ctx.exit(EXIT_PARTIAL)
 
 
 @main.command()

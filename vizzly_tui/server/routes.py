@@ -300,9 +300,15 @@ async def accept_all(request: web.Request) -> web.Response:
         return json_error(404, str(exc))
     except review.StaleComparison as exc:
         return json_error(409, str(exc))
-    return web.json_response(
-        {"success": True, "message": f"Accepted {result.count} baselines", "count": result.count}
-    )
+    body: dict[str, Any] = {
+        "success": True,
+        "message": f"Accepted {result.count} baselines",
+        "count": result.count,
+    }
+    if result.skipped:
+        body["message"] += f"; skipped {len(result.skipped)} captured again meanwhile"
+        body["skipped"] = result.skipped
+    return web.json_response(body)
 
 
 async def reset(request: web.Request) -> web.Response:

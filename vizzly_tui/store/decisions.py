@@ -9,8 +9,9 @@ database never disagree").
 
 A start that finds a pending decision runs `complete` again when every target is available
 in `objects/` (roll forward), else puts the `before` bytes back and marks it rolled back.
-While a process runs steps 1-3 it holds the project's lock, so recovery (which holds it too)
-never mistakes a live decision for a crashed one.
+While a process runs steps 1-3 it holds the project's lock (review actions and the server's
+captures alike), so recovery (which holds it too) never mistakes a live decision for a
+crashed one, and a capture never checks the baseline while a decision is half-way.
 """
 
 from __future__ import annotations
@@ -150,7 +151,11 @@ def undo_blocked(original: Decision) -> str | None:
         if current is None:
             return None  # only the baseline is put back
         then = snapshot.get("timestamp")
-        if then is not None and current.timestamp != then:
+        # The hash too: two captures within one millisecond share a timestamp.
+        sha = snapshot.get("current_sha256")
+        if (then is not None and current.timestamp != then) or (
+            sha is not None and current.current_sha256 != sha
+        ):
             return f"{label} was captured again after this {original.action}; review it instead"
     return None
 

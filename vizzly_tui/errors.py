@@ -48,6 +48,10 @@ class ReadOnlyStore(StoreError):
     """A write was needed but the project or its database cannot be written."""
 
 
+class FilesError(StoreError):
+    """An image file under .vizzly/ could not be written or removed (permissions, space)."""
+
+
 class NotFound(VizzlyError):
     """A comparison, build or baseline the user named does not exist."""
 

@@ -17,9 +17,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from vizzly_tui.errors import EXIT_USAGE, NotFound, PartlyApplied, UsageError, VizzlyError
+from vizzly_tui.errors import (
+    EXIT_USAGE,
+    FilesError,
+    NotFound,
+    PartlyApplied,
+    UsageError,
+    VizzlyError,
+)
 from vizzly_tui.project import Project
 from vizzly_tui.store import decisions, files, queries
 from vizzly_tui.store.decisions import FileChange
@@ -177,9 +185,35 @@ def _roll_back_batch(
         return
     left = "; ".join(f"{s.get('name') or s.get('id')} ({s['reason']})" for s in rolled.skipped)
     raise PartlyApplied(
-        f"{action} stopped part-way: {exc}. Rolled back {rolled.count} of {result.count}; "
-        f"left applied: {left}"
+        f"{action} stopped part-way: {_describe_error(store.project, exc)}. "
+        f"Rolled back {rolled.count} of {result.count}; left applied: {left}"
     ) from exc
+
+
+def _call(store: Store, command: Callable[[], ActionResult]) -> ActionResult:
+    """Run an action on the writer. A file that cannot be written (a read-only folder, a full
+    disk) becomes a message naming its folder; by then the action was rolled back."""
+    try:
+        return store.call(command, transaction=False)
+    except OSError as exc:
+        raise FilesError(
+            f"{_describe_os_error(store.project, exc)}; nothing was changed. "
+            "Make the folder writable (or free some space), then retry."
+        ) from exc
+
+
+def _describe_error(project: Project, exc: BaseException) -> str:
+    return _describe_os_error(project, exc) if isinstance(exc, OSError) else str(exc)
+
+
+def _describe_os_error(project: Project, exc: OSError) -> str:
+    where = Path(exc.filename).parent if exc.filename else project.vizzly_dir
+    try:
+        shown = f".vizzly/{where.resolve().relative_to(project.vizzly_dir.resolve())}"
+    except ValueError:
+        shown = str(where)
+    reason = exc.strerror or str(exc)
+    return f"cannot write in {shown}/ ({reason})"
 
 
 # --- accept -------------------------------------------------------------------------------
@@ -283,7 +317,7 @@ def accept(
         steps = [_accept_step(store, c.id, actor, c if all_ else None) for c in targets]
         return _run_batch(store, "accept", steps, progress)
 
-    return store.call(command, transaction=False)
+    return _call(store, command)
 
 
 # --- reject -------------------------------------------------------------------------------
@@ -320,7 +354,7 @@ def reject(
 
         return _run_batch(store, "reject", [step_for(c) for c in targets], None)
 
-    return store.call(command, transaction=False)
+    return _call(store, command)
 
 
 # --- delete and reset ---------------------------------------------------------------------
@@ -381,7 +415,7 @@ def delete(
         steps = [_removal_step(store, "delete", actor, c.id, c.signature) for c in targets]
         return _run_batch(store, "delete", steps, None)
 
-    return store.call(command, transaction=False)
+    return _call(store, command)
 
 
 def reset(store: Store, *, actor: str = "cli", progress: Progress | None = None) -> ActionResult:
@@ -402,7 +436,7 @@ def reset(store: Store, *, actor: str = "cli", progress: Progress | None = None)
         steps.append(_settings_reset_step(actor))
         return _run_batch(store, "reset", steps, progress)
 
-    return store.call(command, transaction=False)
+    return _call(store, command)
 
 
 def _settings_reset_step(actor: str) -> Callable[[str], Decision | None]:
@@ -483,6 +517,12 @@ def _undo_batch(
             result.skipped.append(skip.item)
             continue
         except Exception as exc:
+            if strict and result.items:
+                done = ", ".join(str(i.get("name") or i.get("id")) for i in result.items)
+                raise PartlyApplied(
+                    f"undo stopped part-way: {_describe_error(store.project, exc)}. "
+                    f"Already undone: {done}; run undo again to finish."
+                ) from exc
             if strict:
                 raise
             result.skipped.append({**_item(original), "reason": f"could not undo it: {exc}"})
@@ -513,7 +553,7 @@ def undo(store: Store, *, actor: str = "cli") -> ActionResult:
             raise NotFound("nothing to undo")
         return _undo_batch(store, newest.batch, "undo", actor=actor)
 
-    return store.call(command, transaction=False)
+    return _call(store, command)
 
 
 def history(limit: int = 20) -> list[dict[str, Any]]:

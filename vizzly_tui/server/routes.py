@@ -15,7 +15,7 @@ from aiohttp import web
 from vizzly_tui import review
 from vizzly_tui.capture import LOCAL_BASELINE_HEADER, capture
 from vizzly_tui.engine import ImageError
-from vizzly_tui.errors import NotFound, VizzlyError
+from vizzly_tui.errors import CorruptDatabase, NotFound, VizzlyError
 from vizzly_tui.identity import InvalidName
 from vizzly_tui.server import inputs
 from vizzly_tui.server.security import json_error, read_json
@@ -148,6 +148,8 @@ async def screenshot(request: web.Request) -> web.Response:
         )
     except ImageError as exc:
         return web.json_response({"error": f"Invalid image: {exc}", "tddMode": True}, status=400)
+    except CorruptDatabase as exc:
+        return json_error(503, str(exc))
     except Exception as exc:
         return json_error(500, f"Failed to process screenshot: {exc}")
     status, payload = _screenshot_body(state, result, req.name)
@@ -275,6 +277,8 @@ async def _review_request(request: web.Request, action: str) -> web.Response:
         return json_error(404, str(exc))
     except review.StaleComparison as exc:
         return json_error(409, str(exc))
+    except CorruptDatabase as exc:
+        return json_error(503, str(exc))
     except VizzlyError as exc:
         return json_error(500, str(exc))
     return web.json_response({"success": True, "message": message})
@@ -328,6 +332,8 @@ async def legacy_accept(request: web.Request) -> web.Response:
         result = await state.run(review.accept, state.store, [cid], actor="http")
     except review.StaleComparison as exc:
         return json_error(409, str(exc))
+    except CorruptDatabase as exc:
+        return json_error(503, str(exc))
     except VizzlyError:
         return json_error(500, "Failed to accept baseline")
     name = result.items[0]["name"] if result.items else cid

@@ -99,7 +99,14 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return json_error(404, "Not found")
     except web.HTTPException:
         raise
-    except Exception:
+    except Exception as exc:
+        from vizzly_tui.errors import CorruptDatabase
+        from vizzly_tui.store.bootstrap import is_damage
+
+        if isinstance(exc, CorruptDatabase) or is_damage(exc):
+            # A damaged state.db: say so (the writer no longer writes to it), not "error".
+            log.error("%s %s: %s", request.method, request.path, exc)
+            return json_error(503, f"Service unavailable: {exc}")
         log.exception("unhandled error on %s %s", request.method, request.path)
         return json_error(500, "Internal server error")
 

@@ -6,7 +6,7 @@ import pytest
 
 from tests.storehelpers import open_seeded
 from vizzly_tui import review
-from vizzly_tui.errors import NotFound, UsageError
+from vizzly_tui.errors import FilesError, NotFound, UsageError
 from vizzly_tui.store import decisions, queries
 from vizzly_tui.store.models import Baseline, BaselineVersion, Comparison, Decision
 
@@ -151,7 +151,7 @@ def test_a_batch_that_fails_half_way_is_undone_whole(seeded, monkeypatch):
         return real(project, decision, forward=forward)
 
     monkeypatch.setattr(decisions, "apply_files", flaky)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(FilesError, match="disk full"):
         review.accept(store, all_=True)
     assert Decision.select().where(Decision.state == "pending").count() == 0
     for name in names:

@@ -209,11 +209,12 @@ def _describe_error(project: Project, exc: BaseException) -> str:
 def _describe_os_error(project: Project, exc: OSError) -> str:
     where = Path(exc.filename).parent if exc.filename else project.vizzly_dir
     try:
-        shown = f".vizzly/{where.resolve().relative_to(project.vizzly_dir.resolve())}"
+        inside = where.resolve().relative_to(project.vizzly_dir.resolve())
+        shown = ".vizzly/" if inside == Path() else f".vizzly/{inside}/"
     except ValueError:
-        shown = str(where)
+        shown = f"{where}/"
     reason = exc.strerror or str(exc)
-    return f"cannot write in {shown}/ ({reason})"
+    return f"cannot write in {shown} ({reason})"
 
 
 # --- accept -------------------------------------------------------------------------------

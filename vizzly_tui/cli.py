@@ -102,10 +102,15 @@ def status(ctx: click.Context, as_json: bool) -> None:
     The current build is the newest local run (serve session, run command, or the import of
     the Vizzly CLI's JSON files). Comparisons are listed failed first, largest change first.
     """
+    from vizzly_tui.server.discovery import discard_stale_server_json
     from vizzly_tui.store import queries
     from vizzly_tui.store.store import open_store
 
-    with open_store(_project(ctx), write=False) as store:
+    project = _project(ctx)
+    stale = discard_stale_server_json(project)
+    if stale:
+        click.echo(f"note: {stale}", err=True)
+    with open_store(project, write=False) as store:
         for notice in store.notices:
             click.echo(f"note: {notice}", err=True)
         data = queries.status_data(queries.current_build() if store.exists else None)
@@ -315,7 +320,13 @@ def _server_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 def _server_config(ctx: click.Context, flags: dict[str, Any]) -> tuple[Project, Any]:
     from vizzly_tui.config import load_config
 
+    from vizzly_tui.server.discovery import discard_stale_server_json
+
     project = _project_or_create(ctx)
+    # Before anything can fail: a dead server's server.json must not outlive this attempt.
+    stale = discard_stale_server_json(project)
+    if stale:
+        click.echo(f"note: {stale}", err=True)
     keys = ("port", "threshold", "min_cluster_size", "max_body_bytes")
     return project, load_config(project.root, flags={k: flags.get(k) for k in keys})
 

@@ -7,6 +7,8 @@ accept/reject, §10.15); /images serves only the three image folders of this pro
 
 from __future__ import annotations
 
+import re
+import stat
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -119,6 +121,15 @@ def _screenshot_body(state: ServerState, result: Any, name: str) -> tuple[int, d
     return 500, {"error": f"Comparison failed: {record.get('error')}", "tddMode": True}
 
 
+_OBJECT_REPR = re.compile(r"\s*<[\w.]+ object at 0x[0-9a-fA-F]+>")
+
+
+def _readable(message: str) -> str:
+    """Pillow names the in-memory file it was given (`<_io.BytesIO object at 0x…>`), which
+    means nothing to the sender: drop it, keep the reason."""
+    return _OBJECT_REPR.sub("", message).replace("image file:", "image:")
+
+
 async def screenshot(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
     body = await read_json(request, state.max_body_bytes)
@@ -147,7 +158,9 @@ async def screenshot(request: web.Request) -> web.Response:
             {"error": "Invalid screenshot name", "details": str(exc), "tddMode": True}, status=400
         )
     except ImageError as exc:
-        return web.json_response({"error": f"Invalid image: {exc}", "tddMode": True}, status=400)
+        return web.json_response(
+            {"error": f"Invalid image: {_readable(str(exc))}", "tddMode": True}, status=400
+        )
     except CorruptDatabase as exc:
         return json_error(503, str(exc))
     except Exception as exc:
@@ -356,9 +369,14 @@ async def image(request: web.Request) -> web.StreamResponse:
         path = files.resolve_in_vizzly(project, relative)
     except ValueError:
         return json_error(404, "Image not found")
+    # Only a regular file whose resolved path is inside one of the three image folders: a
+    # symlink such as current/x.png -> ../state.db must not hand out the database (issue 7).
+    base = project.vizzly_dir.resolve()
     try:
-        found = path.is_file()
-    except OSError:  # e.g. a name longer than the filesystem allows
+        found = path.parent in {base / name for name in files.IMAGE_FOLDERS} and stat.S_ISREG(
+            path.stat().st_mode
+        )
+    except OSError:  # missing, or a name longer than the filesystem allows
         found = False
     if not found:
         return json_error(404, "Image not found")

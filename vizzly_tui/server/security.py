@@ -51,13 +51,23 @@ def is_loopback_host(host: str | None) -> bool:
 
 
 def is_loopback_origin(origin: str) -> bool:
+    """An Origin is `scheme://host[:port]` and nothing else. Parsed as a URL, its host is
+    compared exactly: `http://localhost:80@evil.example` is evil.example (with user info)."""
     try:
-        parts = urlsplit(origin)
+        parts = urlsplit(origin.strip())
+        port = parts.port  # raises ValueError for a port that is not a number in range
     except ValueError:
         return False
-    if parts.scheme not in ("http", "https"):
+    if parts.scheme not in ("http", "https") or port == 0:
         return False
-    return is_loopback_host(parts.netloc)
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        return False
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return False
+    host = parts.hostname
+    if not host:
+        return False
+    return is_loopback_host(f"[{host}]" if ":" in host else host)
 
 
 def _cors_headers(origin: str) -> dict[str, str]:

@@ -319,7 +319,6 @@ def _server_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _server_config(ctx: click.Context, flags: dict[str, Any]) -> tuple[Project, Any]:
     from vizzly_tui.config import load_config
-
     from vizzly_tui.server.discovery import discard_stale_server_json
 
     project = _project_or_create(ctx)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -65,10 +66,8 @@ async def test_a_damaged_store_answers_503_on_writing_routes(server):
     def meets_damage():
         raise sqlite3.DatabaseError("database disk image is malformed")
 
-    try:
+    with contextlib.suppress(Exception):
         state.store.call(meets_damage)
-    except Exception:
-        pass
     response = await client.post("/screenshot", json={"name": "x", "image": b64(png())})
     assert response.status == 503
     assert "damaged" in (await response.json())["error"]
@@ -82,12 +81,21 @@ def test_a_killed_servers_server_json_is_removed_by_the_next_command(tmp_path):
     project = tmp_path / "proj"
     (project / ".vizzly").mkdir(parents=True)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vizzly_tui", "--project", str(project), "serve"]
-        + ["--port", str(free_port())],
+        [
+            sys.executable,
+            "-m",
+            "vizzly_tui",
+            "--project",
+            str(project),
+            "serve",
+            "--port",
+            str(free_port()),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
     def status() -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "vizzly_tui", "--project", str(project), "status"],

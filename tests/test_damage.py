@@ -127,3 +127,14 @@ def test_a_read_only_baselines_folder_is_named_and_nothing_changes(tmp_path, com
     assert "internal error" not in result.stderr
     assert {p.name: p.read_bytes() for p in project.baselines_dir.iterdir()} == before
     assert cli(tmp_path, "status", "--json").stdout == status_before
+
+
+def test_an_empty_state_db_is_recreated_and_the_user_is_told(tmp_path):
+    (tmp_path / ".vizzly").mkdir()
+    (tmp_path / ".vizzly" / "state.db").write_bytes(b"")
+    result = cli(tmp_path, "status")
+    assert result.returncode == 0, result.stderr
+    assert "was empty (0 bytes)" in result.stderr
+    assert "history" in result.stderr
+    again = cli(tmp_path, "status")  # said once: the file is a database now
+    assert again.returncode == 0 and "empty" not in again.stderr

@@ -7,11 +7,12 @@ gets the same result whichever way it arrives.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,6 +124,36 @@ class _BaselineChanged(Exception):
     """The baseline changed (an accept, another capture) while this capture compared."""
 
 
+# Above this many pixels a comparison holds hundreds of MB: run one such at a time, so a burst
+# of big screenshots cannot swap out the user's machine (issue 7, defect 9). Smaller ones
+# keep running in parallel beside it.
+BIG_PIXELS = 10_000_000
+
+
+class _BigImageLimiter:
+    def __init__(self, slots: int = 1) -> None:
+        self._slots = threading.Semaphore(slots)
+        self._count = threading.Lock()
+        self.waiting = 0  # how many big comparisons wait for the slot (tests read it)
+
+    @contextlib.contextmanager
+    def slot(self, pixels: int) -> Iterator[None]:
+        if pixels <= BIG_PIXELS:
+            yield
+            return
+        with self._count:
+            self.waiting += 1
+        self._slots.acquire()
+        with self._count:
+            self.waiting -= 1
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+
+BIG_COMPARISONS = _BigImageLimiter()
+
 _LOCKS_GUARD = threading.Lock()
 _SIGNATURE_LOCKS: dict[str, threading.Lock] = {}
 MAX_ATTEMPTS = 3
@@ -219,7 +250,8 @@ def _capture_once(
     if settings.set_baseline or baseline_bytes is None:
         # Decode it whole first: a truncated PNG must be refused, not become a baseline that
         # every later screenshot fails against.
-        verify_png(png, max_pixels=settings.max_pixels, label="image")
+        with BIG_COMPARISONS.slot(size[0] * size[1]):
+            verify_png(png, max_pixels=settings.max_pixels, label="image")
         # The new baseline is written through the decision protocol (pending row, file, done),
         # so a crash between the file and the rows is finished by the next start.
         files.atomic_write(current, png, durable=False)
@@ -229,15 +261,20 @@ def _capture_once(
         baseline_change = FileChange(f"baselines/{file_name}", baseline_sha, current_sha)
         record["status"] = "new"
     else:
+        pixels = size[0] * size[1]
+        with contextlib.suppress(EngineError):  # a broken baseline is reported by compare
+            width, height = read_png_size(baseline_bytes)
+            pixels = max(pixels, width * height)
         try:
-            result = compare_bytes(
-                baseline_bytes,
-                png,
-                threshold=threshold,
-                min_cluster_size=min_cluster,
-                diff_path=diff,
-                max_pixels=settings.max_pixels,
-            )
+            with BIG_COMPARISONS.slot(pixels):
+                result = compare_bytes(
+                    baseline_bytes,
+                    png,
+                    threshold=threshold,
+                    min_cluster_size=min_cluster,
+                    diff_path=diff,
+                    max_pixels=settings.max_pixels,
+                )
         except DimensionMismatch as exc:
             record.update(status="failed", reason="dimension-mismatch", error=str(exc))
         except EngineError as exc:

@@ -1,8 +1,9 @@
 """Deterministic races between processes: a CLI command paused at a chosen step.
 
-`paused_cli(flags, args, action=...)` runs `vizzly-tui ARGS` in a child process whose
-decisions.apply_files, for a decision of `action`, first touches `flags/paused` and then waits
-for `flags/go`: the parent can act exactly between a decision's pending row and its files.
+`paused_cli(flags, root, action, *args)` runs `vizzly-tui ARGS` in a child process whose
+decisions.apply_files, for the first decision of `action`, first touches `flags/paused` and
+then waits for `flags/go`: the parent can act exactly between a decision's pending row and
+its files (`action:after`: between its files and `done`), or kill it there.
 The child also touches `flags/locking` before it takes any file lock.
 """
 
@@ -36,12 +37,20 @@ def announced_acquire(self, *args, **kwargs):
 
 filelock.BaseFileLock.acquire = announced_acquire
 
+action, _, when = action.partition(":")
+
+def pause():
+    (flags / "paused").touch()
+    while not (flags / "go").exists():
+        time.sleep(0.005)
+
 def paused(project, decision, *, forward=True):
-    if forward and decision.action == action and not (flags / "paused").exists():
-        (flags / "paused").touch()
-        while not (flags / "go").exists():
-            time.sleep(0.005)
-    return original(project, decision, forward=forward)
+    chosen = forward and decision.action == action and not (flags / "paused").exists()
+    if chosen and when != "after":
+        pause()
+    original(project, decision, forward=forward)
+    if chosen and when == "after":
+        pause()
 
 decisions.apply_files = paused
 cli.main(args=sys.argv[3:], prog_name="vizzly-tui")

@@ -3,8 +3,9 @@ reproduced deterministically: a command is paused between its pending row and it
 
 from __future__ import annotations
 
-import contextlib
+import pytest
 
+from tests.damagehelpers import cli
 from tests.racehelpers import in_thread, paused_cli, png, wait_until
 from tests.storehelpers import make_project
 from vizzly_tui.capture import capture, start_build
@@ -20,15 +21,28 @@ def _watch_project_lock(monkeypatch) -> dict[str, bool]:
     seen = {"locking": False, "held": False}
     original = decisions.project_lock
 
-    @contextlib.contextmanager
-    def watched(project):
-        seen["locking"] = True
-        with original(project):
+    class Watched:
+        def __init__(self, project, **kwargs):
+            self.lock = original(project, **kwargs)
+
+        def acquire(self):
+            seen["locking"] = True
+            self.lock.acquire()
             seen["held"] = True
-            try:
-                yield
-            finally:
-                seen["held"] = False
+
+        def release(self):
+            seen["held"] = False
+            self.lock.release()
+
+        def __enter__(self):
+            self.acquire()
+            return self
+
+        def __exit__(self, *exc):
+            self.release()
+
+    def watched(project, **kwargs):
+        return Watched(project, **kwargs)
 
     monkeypatch.setattr(decisions, "project_lock", watched)
     return seen
@@ -164,3 +178,40 @@ def test_accept_all_racing_captures_skips_and_reports_what_was_captured_again(
     assert rows["shot-2"].status == "failed"  # GREEN against RED, never accepted unseen
     assert not Decision.select().where(Decision.state == "pending").exists()
     store.close()
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_an_accept_killed_half_way_then_captured_again_settles_to_match_the_capture(tmp_path, when):
+    """kill -9 between an accept's pending row and its file (or its file and `done`), then
+    the server records a newer screenshot, then any command recovers: the newer result was
+    compared against the baseline file as the crash left it, so that file is kept."""
+    import os
+    import signal
+
+    from vizzly_tui.store.models import Baseline
+
+    project = make_project(tmp_path)
+    store = open_store(project)
+    build = start_build(store, "serve")
+    capture(store, build.id, "home", png(RED))
+    capture(store, build.id, "home", png(BLUE))
+    flags = tmp_path / "flags"
+    child = paused_cli(flags, tmp_path, f"accept:{when}", "accept", "home")
+    wait_until(lambda: (flags / "paused").exists() or child.poll() is not None)
+    assert child.poll() is None, child.communicate()
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(30)
+    left = png(BLUE) if when == "after" else png(RED)
+    assert capture(store, build.id, "home", png(GREEN)).status == "failed"
+    store.close()
+
+    result = cli(tmp_path, "status")
+    assert result.returncode == 0, result.stderr
+    assert "captured again since" in result.stderr
+    with open_store(project, write=False):
+        row = Comparison.get(Comparison.name == "home")
+        baseline = project.baselines_dir / row.file_name
+        assert baseline.read_bytes() == left
+        assert Baseline.get(Baseline.signature == row.signature).sha256 == files.sha256_bytes(left)
+        assert row.status == "failed"
+        assert not Decision.select().where(Decision.state == "pending").exists()

@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from filelock import Timeout
+
 from vizzly_tui import identity
 from vizzly_tui.engine import (
     DEFAULT_MAX_PIXELS,
@@ -29,6 +31,7 @@ from vizzly_tui.engine import (
     read_png_size,
 )
 from vizzly_tui.engine.decode import check_pixel_budget, verify_png
+from vizzly_tui.errors import StoreError
 from vizzly_tui.store import decisions, files
 from vizzly_tui.store.decisions import FileChange, now_ms
 from vizzly_tui.store.models import (
@@ -153,6 +156,9 @@ class _BigImageLimiter:
 
 
 BIG_COMPARISONS = _BigImageLimiter()
+
+# A capture waits this long for a review command in another process to finish a decision.
+CAPTURE_LOCK_TIMEOUT_S = 30
 
 _LOCKS_GUARD = threading.Lock()
 _SIGNATURE_LOCKS: dict[str, threading.Lock] = {}
@@ -353,7 +359,15 @@ def _record(
     order could deadlock against a process holding the lock and waiting for SQLite."""
     project = store.project
     assert store.db is not None
-    with decisions.project_lock(project):
+    lock = decisions.project_lock(project, timeout=CAPTURE_LOCK_TIMEOUT_S)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise StoreError(
+            f"another vizzly-tui process has held {project.lock_path} for "
+            f"{CAPTURE_LOCK_TIMEOUT_S} s (a suspended command?); the screenshot was not recorded"
+        ) from exc
+    try:
         with store.db.atomic():
             decision_id = _upsert(
                 *result, image, signature_properties, baseline_path, compared_with
@@ -369,6 +383,8 @@ def _record(
             raise
         with store.db.atomic():
             Decision.update(state="done").where(Decision.id == decision_id).execute()
+    finally:
+        lock.release()
 
 
 def _upsert(

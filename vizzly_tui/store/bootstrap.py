@@ -134,9 +134,10 @@ def damaged_message(path: Path, what: str) -> str:
     """What a user reads when state.db is damaged, and what to do (no repair tool yet)."""
     return (
         f"{path} is damaged ({what}). vizzly-tui will not write to it. Keep a copy of it, then "
-        "restore state.db from a backup, or rename it (e.g. to state.db.damaged) so the next "
-        "command creates a new one and re-imports the Vizzly CLI's JSON files if they exist "
-        "(the review history in the damaged file is not carried over)."
+        "restore state.db from a backup, or rename it together with its -wal and -shm files "
+        "(e.g. to state.db.damaged) so the next command creates a new one and re-imports the "
+        "Vizzly CLI's JSON files if they exist (the review history in the damaged file is not "
+        "carried over)."
     )
 
 

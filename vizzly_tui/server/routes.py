@@ -317,6 +317,10 @@ async def accept_all(request: web.Request) -> web.Response:
         return json_error(404, str(exc))
     except review.StaleComparison as exc:
         return json_error(409, str(exc))
+    except CorruptDatabase as exc:
+        return json_error(503, str(exc))
+    except VizzlyError as exc:  # e.g. stopped part-way: the message says what stayed applied
+        return json_error(500, str(exc))
     body: dict[str, Any] = {
         "success": True,
         "message": f"Accepted {result.count} baselines",

@@ -13,6 +13,8 @@ from vizzly_tui.project import Project
 
 
 def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":
+        return True  # os.kill would terminate it there; the port check decides alone
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -102,11 +102,18 @@ def test_clients_and_review_commands_together_leave_every_comparison_whole(tmp_p
     # Every screenshot was recorded; no lock error, no 500.
     assert statuses and set(statuses) == {200}, sorted(set(statuses))
     # Every review command either did its job, had nothing to do, or said what it skipped.
+    assert len(statuses) > 50 and len(runs) > 6, (len(statuses), len(runs))
     for command, code, err in runs:
         assert code in (0, 2, 5), (command, code, err)
-        assert ("internal error" not in err and "cannot undo: " not in err) or command == "undo"
+        assert "internal error" not in err, (command, err)
         if command.startswith("accept"):
+            # Never the old half-applied failure ("cannot undo: ... captured again").
             assert code in (0, 5), (command, code, err)
+            assert "cannot undo" not in err, err
+    print(
+        f"\n{len(statuses)} screenshots; review runs by exit code: "
+        + str(sorted((c, sum(1 for r in runs if r[1] == c)) for c in {r[1] for r in runs}))
+    )
     assert any(code == 0 for command, code, _ in runs if command.startswith("accept"))
 
     project_dir = root / ".vizzly"

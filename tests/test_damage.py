@@ -85,8 +85,15 @@ def test_serve_refuses_to_start_on_a_damaged_database(tmp_path):
 
 
 def test_a_store_that_meets_damage_while_running_is_never_written_again(tmp_path):
+    from vizzly_tui.store.models import Setting
+
     project = recorded_project(tmp_path)
     store = open_store(project)
+    # A commit before the damage is met: it sits in state.db-wal, not yet in the file.
+    store.call(lambda: Setting.create(key="probe", value=1, updated_at=1))
+    wal = project.db_path.with_name("state.db-wal")
+    assert wal.stat().st_size > 0
+    before = digest(project.db_path)
     ran = []
 
     def meets_damage():
@@ -99,6 +106,9 @@ def test_a_store_that_meets_damage_while_running_is_never_written_again(tmp_path
         store.call(lambda: ran.append(1))
     assert ran == []
     store.close()
+    # Not even SQLite's checkpoint on close wrote into it.
+    assert digest(project.db_path) == before
+    assert wal.stat().st_size > 0
 
 
 def test_db_status_works_on_a_read_only_project(tmp_path):

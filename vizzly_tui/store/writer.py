@@ -12,11 +12,14 @@ writes (sqlite-peewee-migrate.md §1.9).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
+import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any, TypeVar
 
 from vizzly_tui.errors import CorruptDatabase
@@ -36,6 +39,21 @@ def _damage(exc: BaseException) -> bool:
     from vizzly_tui.store.bootstrap import is_damage
 
     return is_damage(exc)
+
+
+def _hold_wal(path: Path) -> sqlite3.Connection | None:
+    """SQLite's last connection to close checkpoints the WAL into the database file. For a
+    damaged file, keep a read-only connection open across the writer's close (a read-only
+    connection never checkpoints), so the file stays byte for byte as it was."""
+    from vizzly_tui.store.db import readonly_uri
+
+    try:
+        conn = sqlite3.connect(readonly_uri(path), uri=True)
+    except sqlite3.Error:
+        return None
+    with contextlib.suppress(sqlite3.Error):  # open is what matters; the read may fail
+        conn.execute("PRAGMA schema_version").fetchone()
+    return conn
 
 
 class Writer:
@@ -147,5 +165,8 @@ class Writer:
                     self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             except Exception as exc:  # another process may hold a snapshot; not an error
                 log.debug("checkpoint on writer stop skipped: %s", exc)
+            guard = _hold_wal(self.db.path) if self.damaged is not None else None
             self.db.close()
+            if guard is not None:
+                guard.close()
             self.db.writer_ident = None

@@ -46,7 +46,7 @@ def test_status_json_on_an_imported_vizzly_project(scenario_project):
     project = scenario_project("scenario-c1-accept-reject")
     result = run("--project", project, "status", "--json")
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)  # stderr notes the fixture's dead server.json, removed
     assert data["summary"] == {
         "total": 9,
         "passed": 5,
@@ -64,7 +64,7 @@ def test_status_json_on_an_imported_vizzly_project(scenario_project):
 def test_accept_then_undo_from_the_command_line(scenario_project):
     project = scenario_project("scenario-b-second-run")
     vizzly = project / ".vizzly"
-    rows = json.loads(run("--project", project, "status", "--json").output)["comparisons"]
+    rows = json.loads(run("--project", project, "status", "--json").stdout)["comparisons"]
     target = next(r for r in rows if r["status"] == "failed" and r["reason"] == "pixel-diff")
     file_name = target["current"].rsplit("/", 1)[-1]
     before = (vizzly / "baselines" / file_name).read_bytes()

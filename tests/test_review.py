@@ -6,7 +6,7 @@ import pytest
 
 from tests.storehelpers import open_seeded
 from vizzly_tui import review
-from vizzly_tui.errors import NotFound, UsageError
+from vizzly_tui.errors import FilesError, NotFound, UsageError
 from vizzly_tui.store import decisions, queries
 from vizzly_tui.store.models import Baseline, BaselineVersion, Comparison, Decision
 
@@ -151,7 +151,7 @@ def test_a_batch_that_fails_half_way_is_undone_whole(seeded, monkeypatch):
         return real(project, decision, forward=forward)
 
     monkeypatch.setattr(decisions, "apply_files", flaky)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(FilesError, match="disk full"):
         review.accept(store, all_=True)
     assert Decision.select().where(Decision.state == "pending").count() == 0
     for name in names:
@@ -180,9 +180,13 @@ def test_accept_refuses_a_current_image_that_changed_since_it_was_compared(seede
 
     store.call(record_sha)
     (store.project.current_dir / f"{names[0]}.png").write_bytes(b"re-sent, not yet compared")
+    # Named: refused, nothing changes.
     with pytest.raises(review.StaleComparison, match="changed since it was compared"):
-        review.accept(store, all_=True)
+        review.accept(store, [names[0], names[1]])
     assert [_status(n) for n in names] == ["failed"] * 4
     assert _file(store, "baselines", names[1]) == b"baseline-" + names[1].encode()
-    review.accept(store, [names[1]])
-    assert _status(names[1]) == "passed"
+    # --all: the others are accepted, the re-sent one is skipped and reported (issue 7).
+    result = review.accept(store, all_=True)
+    assert [s["name"] for s in result.skipped] == [names[0]]
+    assert [_status(n) for n in names] == ["failed"] + ["passed"] * 3
+    assert _file(store, "baselines", names[0]) == b"baseline-" + names[0].encode()

@@ -7,15 +7,18 @@ gets the same result whichever way it arrives.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from filelock import Timeout
 
 from vizzly_tui import identity
 from vizzly_tui.engine import (
@@ -28,7 +31,7 @@ from vizzly_tui.engine import (
     read_png_size,
 )
 from vizzly_tui.engine.decode import check_pixel_budget, verify_png
-from vizzly_tui.project import Project
+from vizzly_tui.errors import StoreError
 from vizzly_tui.store import decisions, files
 from vizzly_tui.store.decisions import FileChange, now_ms
 from vizzly_tui.store.models import (
@@ -123,6 +126,39 @@ def _regions_and_hotspot(name: str) -> tuple[list[dict[str, Any]], dict[str, Any
 class _BaselineChanged(Exception):
     """The baseline changed (an accept, another capture) while this capture compared."""
 
+
+# Above this many pixels a comparison holds hundreds of MB: run one such at a time, so a burst
+# of big screenshots cannot swap out the user's machine (issue 7, defect 9). Smaller ones
+# keep running in parallel beside it.
+BIG_PIXELS = 10_000_000
+
+
+class _BigImageLimiter:
+    def __init__(self, slots: int = 1) -> None:
+        self._slots = threading.Semaphore(slots)
+        self._count = threading.Lock()
+        self.waiting = 0  # how many big comparisons wait for the slot (tests read it)
+
+    @contextlib.contextmanager
+    def slot(self, pixels: int) -> Iterator[None]:
+        if pixels <= BIG_PIXELS:
+            yield
+            return
+        with self._count:
+            self.waiting += 1
+        self._slots.acquire()
+        with self._count:
+            self.waiting -= 1
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+
+BIG_COMPARISONS = _BigImageLimiter()
+
+# A capture waits this long for a review command in another process to finish a decision.
+CAPTURE_LOCK_TIMEOUT_S = 30
 
 _LOCKS_GUARD = threading.Lock()
 _SIGNATURE_LOCKS: dict[str, threading.Lock] = {}
@@ -220,7 +256,8 @@ def _capture_once(
     if settings.set_baseline or baseline_bytes is None:
         # Decode it whole first: a truncated PNG must be refused, not become a baseline that
         # every later screenshot fails against.
-        verify_png(png, max_pixels=settings.max_pixels, label="image")
+        with BIG_COMPARISONS.slot(size[0] * size[1]):
+            verify_png(png, max_pixels=settings.max_pixels, label="image")
         # The new baseline is written through the decision protocol (pending row, file, done),
         # so a crash between the file and the rows is finished by the next start.
         files.atomic_write(current, png, durable=False)
@@ -230,16 +267,21 @@ def _capture_once(
         baseline_change = FileChange(f"baselines/{file_name}", baseline_sha, current_sha)
         record["status"] = "new"
     else:
+        pixels = size[0] * size[1]
+        with contextlib.suppress(EngineError):  # a broken baseline is reported by compare
+            width, height = read_png_size(baseline_bytes)
+            pixels = max(pixels, width * height)
         try:
-            result = compare_bytes(
-                baseline_bytes,
-                png,
-                threshold=threshold,
-                min_cluster_size=min_cluster,
-                diff_path=diff,
-                max_pixels=settings.max_pixels,
-                background_diff=True,  # the SDK's answer does not wait for the diff image
-            )
+            with BIG_COMPARISONS.slot(pixels):
+                result = compare_bytes(
+                    baseline_bytes,
+                    png,
+                    threshold=threshold,
+                    min_cluster_size=min_cluster,
+                    diff_path=diff,
+                    max_pixels=settings.max_pixels,
+                    background_diff=True,  # the SDK's answer does not wait for the diff image
+                )
         except DimensionMismatch as exc:
             record.update(status="failed", reason="dimension-mismatch", error=str(exc))
         except EngineError as exc:
@@ -260,26 +302,16 @@ def _capture_once(
         files.atomic_write(current, png, durable=False)
     record["has_diff_clusters"] = bool(details and details.get("diff_clusters"))
     record["has_confirmed_regions"] = bool(details and details.get("confirmed_regions"))
-    width, height = size
-    decision_id = store.call(
-        _upsert,
-        build_id,
-        record,
-        details,
-        baseline_change,
-        (width, height, len(png)),
+    store.call(
+        _record,
+        store,
+        (build_id, record, details, baseline_change),
+        (*size, len(png)),
         settings.signature_properties,
         baseline,
         baseline_sha,
+        transaction=False,
     )
-    if decision_id is not None:
-        try:
-            decisions.apply_files(project, Decision.get_by_id(decision_id))
-        except Exception:
-            # A failed write (disk full...) changes nothing: no rows claiming a missing file.
-            store.call(_roll_back, project, decision_id)
-            raise
-        store.call(_mark_done, decision_id)
     return CaptureResult(
         record["status"],
         record,
@@ -312,12 +344,48 @@ def _details(result: Any, verdict: Any) -> dict[str, Any]:
     }
 
 
-def _roll_back(project: Project, decision_id: int) -> None:
-    decisions.rollback(project, Decision.get_by_id(decision_id))
-
-
-def _mark_done(decision_id: int) -> None:
-    Decision.update(state="done").where(Decision.id == decision_id).execute()
+def _record(
+    store: Store,
+    result: tuple[int, dict[str, Any], dict[str, Any] | None, FileChange | None],
+    image: tuple[int, int, int],
+    signature_properties: tuple[str, ...],
+    baseline_path: Path,
+    compared_with: str | None,
+) -> None:
+    """On the writer thread, under the project lock (like every review decision): the rows,
+    and for a new baseline its file and `done`. Holding the lock means a review command in
+    another process is never between its pending row and its files while we check the
+    baseline (issue 7, defect 1), and a command starting elsewhere never mistakes this live
+    capture for a crashed one (defect 2). Lock first, then the transaction: the reverse
+    order could deadlock against a process holding the lock and waiting for SQLite."""
+    project = store.project
+    assert store.db is not None
+    lock = decisions.project_lock(project, timeout=CAPTURE_LOCK_TIMEOUT_S)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise StoreError(
+            f"another vizzly-tui process has held {project.lock_path} for "
+            f"{CAPTURE_LOCK_TIMEOUT_S} s (a suspended command?); the screenshot was not recorded"
+        ) from exc
+    try:
+        with store.db.atomic():
+            decision_id = _upsert(
+                *result, image, signature_properties, baseline_path, compared_with
+            )
+        if decision_id is None:
+            return
+        try:
+            decisions.apply_files(project, Decision.get_by_id(decision_id))
+        except Exception:
+            # A failed write (disk full...) changes nothing: no rows claiming a missing file.
+            with store.db.atomic():
+                decisions.rollback(project, Decision.get_by_id(decision_id))
+            raise
+        with store.db.atomic():
+            Decision.update(state="done").where(Decision.id == decision_id).execute()
+    finally:
+        lock.release()
 
 
 def _upsert(

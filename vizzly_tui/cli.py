@@ -1,7 +1,8 @@
 """The `vizzly-tui` command: wires the layers, holds no logic of its own.
 
 Exit codes (architecture.md): 0 ok, 1 differences found (compare/run), 2 usage or project
-not found, 3 database problem, 4 server problem. Tracebacks only with --debug.
+not found, 3 database problem, 4 server problem, 5 done in part (what was skipped is
+listed). Tracebacks only with --debug.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import click
 
 from vizzly_tui import __version__, formatting
-from vizzly_tui.errors import EXIT_DATABASE, EXIT_USAGE, VizzlyError
+from vizzly_tui.errors import EXIT_DATABASE, EXIT_PARTIAL, EXIT_USAGE, VizzlyError
 from vizzly_tui.project import Project, ProjectNotFound, find_project
 
 
@@ -82,7 +83,7 @@ def main(ctx: click.Context, project: Path | None, debug: bool) -> None:
     project that has the Vizzly CLI's JSON state imports it into .vizzly/state.db.
 
     Exit codes: 0 ok, 1 differences found, 2 usage error or no project, 3 database problem,
-    4 server problem.
+    4 server problem, 5 done in part (comparisons captured again meanwhile were skipped).
     """
     ctx.ensure_object(dict)
     ctx.obj["project"] = project
@@ -101,10 +102,15 @@ def status(ctx: click.Context, as_json: bool) -> None:
     The current build is the newest local run (serve session, run command, or the import of
     the Vizzly CLI's JSON files). Comparisons are listed failed first, largest change first.
     """
+    from vizzly_tui.server.discovery import discard_stale_server_json
     from vizzly_tui.store import queries
     from vizzly_tui.store.store import open_store
 
-    with open_store(_project(ctx), write=False) as store:
+    project = _project(ctx)
+    stale = discard_stale_server_json(project)
+    if stale:
+        click.echo(f"note: {stale}", err=True)
+    with open_store(project, write=False) as store:
         for notice in store.notices:
             click.echo(f"note: {notice}", err=True)
         data = queries.status_data(queries.current_build() if store.exists else None)
@@ -117,8 +123,13 @@ def _review_command(
     from vizzly_tui.store.store import open_store
 
     with open_store(_project(ctx), write=True) as store:
+        for notice in store.notices:
+            click.echo(f"note: {notice}", err=True)
         result = action(store, *args, **kwargs)
     _emit(result.to_json(), as_json, lambda: formatting.action_text(result))
+    if result.skipped:
+        # Scripts must tell "all done" from "done except what changed meanwhile".
+        ctx.exit(EXIT_PARTIAL)
 
 
 @main.command()
@@ -308,8 +319,13 @@ def _server_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def _server_config(ctx: click.Context, flags: dict[str, Any]) -> tuple[Project, Any]:
     from vizzly_tui.config import load_config
+    from vizzly_tui.server.discovery import discard_stale_server_json
 
     project = _project_or_create(ctx)
+    # Before anything can fail: a dead server's server.json must not outlive this attempt.
+    stale = discard_stale_server_json(project)
+    if stale:
+        click.echo(f"note: {stale}", err=True)
     keys = ("port", "threshold", "min_cluster_size", "max_body_bytes")
     return project, load_config(project.root, flags={k: flags.get(k) for k in keys})
 

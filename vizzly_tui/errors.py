@@ -7,6 +7,9 @@ EXIT_DIFFERENCES = 1
 EXIT_USAGE = 2
 EXIT_DATABASE = 3
 EXIT_SERVER = 4
+# Done in part: some of what was asked was applied, the rest was skipped or could not be
+# rolled back; the message (and --json) lists which.
+EXIT_PARTIAL = 5
 
 
 class VizzlyError(Exception):
@@ -45,10 +48,20 @@ class ReadOnlyStore(StoreError):
     """A write was needed but the project or its database cannot be written."""
 
 
+class FilesError(StoreError):
+    """An image file under .vizzly/ could not be written or removed (permissions, space)."""
+
+
 class NotFound(VizzlyError):
     """A comparison, build or baseline the user named does not exist."""
 
     exit_code = EXIT_USAGE
+
+
+class PartlyApplied(VizzlyError):
+    """A command failed and part of what it did could not be rolled back: it says what."""
+
+    exit_code = EXIT_PARTIAL
 
 
 class ServerError(VizzlyError):

@@ -64,7 +64,7 @@ _VERBS = {
 
 def action_text(result: ActionResult) -> str:
     verb = _VERBS.get(result.action, result.action)
-    if not result.items:
+    if not result.items and not result.skipped:
         return f"{verb} nothing: no comparison matched."
     lines = [f"{verb} {result.count} item(s):"]
     for item in result.items:
@@ -76,7 +76,11 @@ def action_text(result: ActionResult) -> str:
             )
         undid = f"  (undid {item['undid']})" if item.get("undid") else ""
         lines.append(f"  {what}  {item.get('signature') or ''}{change}{undid}")
-    if result.action != "undo":
+    if result.skipped:
+        lines.append(f"Skipped {len(result.skipped)} (changed by another process meanwhile):")
+        for item in result.skipped:
+            lines.append(f"  {item.get('name') or item.get('id')}  {item['reason']}")
+    if result.action != "undo" and result.items:
         lines.append("Run `vizzly-tui undo` to reverse this.")
     return "\n".join(lines)
 

@@ -5,6 +5,11 @@ Each action runs on the store's writer thread. Every comparison it touches goes 
 crash-safe protocol of store.decisions (pending -> files -> done) under the project lock.
 A user action is one `batch` of decisions: undo reverses the newest batch, and a batch that
 fails part-way is undone before the error is reported, so a failed command changes nothing.
+
+Other processes keep recording screenshots meanwhile. `accept --all` and `undo` re-check
+each comparison under the project lock: one captured again since the command started is
+skipped and reported in `skipped` (the CLI exits 5), never accepted or reverted unseen. A
+failed batch whose rollback must leave something applied says exactly what (PartlyApplied).
 """
 
 from __future__ import annotations
@@ -12,9 +17,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from vizzly_tui.errors import EXIT_USAGE, NotFound, UsageError, VizzlyError
+from vizzly_tui.errors import (
+    EXIT_USAGE,
+    FilesError,
+    NotFound,
+    PartlyApplied,
+    UsageError,
+    VizzlyError,
+)
 from vizzly_tui.project import Project
 from vizzly_tui.store import decisions, files, queries
 from vizzly_tui.store.decisions import FileChange
@@ -37,11 +50,20 @@ RESET_SETTINGS = ("baseline_metadata", "baseline_build_metadata")
 Progress = Callable[[int, int], None]
 
 
+class _Skip(Exception):
+    """A step found its comparison changed since the command began: leave it and say why."""
+
+    def __init__(self, item: dict[str, Any], reason: str) -> None:
+        super().__init__(reason)
+        self.item = {**item, "reason": reason}
+
+
 @dataclass
 class ActionResult:
     action: str
     batch: str | None
     items: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -53,7 +75,12 @@ class ActionResult:
             "batch": self.batch,
             "count": self.count,
             "items": self.items,
+            "skipped": self.skipped,
         }
+
+
+def _comparison_item(c: Comparison) -> dict[str, Any]:
+    return {"id": c.cid, "name": c.name, "signature": c.signature, "status": c.status}
 
 
 def _item(decision: Decision) -> dict[str, Any]:
@@ -132,30 +159,93 @@ def _run_batch(
     result = ActionResult(action, batch)
     try:
         for index, step in enumerate(steps, 1):
-            decision = _run_decision(store, lambda step=step: step(batch))
+            try:
+                decision = _run_decision(store, lambda step=step: step(batch))
+            except _Skip as skip:
+                result.skipped.append(skip.item)
+                decision = None
             if decision is not None:
                 result.items.append(_item(decision))
             if progress:
                 progress(index, len(steps))
-    except BaseException:
+    except BaseException as exc:
         if result.items:
-            _undo_batch(store, batch, "undo", actor="cli")
+            _roll_back_batch(store, action, batch, result, exc)
         raise
     return result
+
+
+def _roll_back_batch(
+    store: Store, action: str, batch: str, result: ActionResult, exc: BaseException
+) -> None:
+    """Undo what a failed batch applied; when some of it must stay (captured again since,
+    so reverting would misdescribe the newer screenshot), raise PartlyApplied naming it."""
+    rolled = _undo_batch(store, batch, "undo", actor="cli", strict=False)
+    if not rolled.skipped:
+        return
+    left = "; ".join(f"{s.get('name') or s.get('id')} ({s['reason']})" for s in rolled.skipped)
+    raise PartlyApplied(
+        f"{action} stopped part-way: {_describe_error(store.project, exc)}. "
+        f"Rolled back {rolled.count} of {result.count}; left applied: {left}"
+    ) from exc
+
+
+def _call(store: Store, command: Callable[[], ActionResult]) -> ActionResult:
+    """Run an action on the writer. A file that cannot be written (a read-only folder, a full
+    disk) becomes a message naming its folder; by then the action was rolled back."""
+    try:
+        return store.call(command, transaction=False)
+    except OSError as exc:
+        raise FilesError(
+            f"{_describe_os_error(store.project, exc)}; nothing was changed. "
+            "Make the folder writable (or free some space), then retry."
+        ) from exc
+
+
+def _describe_error(project: Project, exc: BaseException) -> str:
+    return _describe_os_error(project, exc) if isinstance(exc, OSError) else str(exc)
+
+
+def _describe_os_error(project: Project, exc: OSError) -> str:
+    where = Path(exc.filename).parent if exc.filename else project.vizzly_dir
+    try:
+        inside = where.resolve().relative_to(project.vizzly_dir.resolve())
+        shown = ".vizzly/" if inside == Path() else f".vizzly/{inside}/"
+    except ValueError:
+        shown = f"{where}/"
+    reason = exc.strerror or str(exc)
+    return f"cannot write in {shown} ({reason})"
 
 
 # --- accept -------------------------------------------------------------------------------
 
 
-def _accept_step(store: Store, comparison_pk: int, actor: str) -> Callable[[str], Decision]:
+def _accept_step(
+    store: Store, comparison_pk: int, actor: str, seen: Comparison | None = None
+) -> Callable[[str], Decision]:
+    """One accept. With `seen` (accept --all: the comparison as listed when the command
+    began), a comparison that changed since is skipped rather than accepted unseen."""
     project = store.project
 
     def step(batch: str) -> Decision:
-        c = Comparison.get_by_id(comparison_pk)
+        c = Comparison.get_or_none(Comparison.id == comparison_pk)
+        if seen is not None:
+            if c is None:
+                raise _Skip(_comparison_item(seen), "deleted during the accept")
+            if (c.timestamp, c.current_sha256) != (seen.timestamp, seen.current_sha256):
+                raise _Skip(_comparison_item(c), "captured again during the accept; review it")
+            if c.status not in ACCEPT_ALL_STATUSES:
+                raise _Skip(_comparison_item(c), f"became {c.status} during the accept")
+        elif c is None:
+            raise NotFound(f"Comparison not found: {comparison_pk}")
         current_rel, after = _keep(project, "current", c.file_name)
         if after is None:
             raise NotFound(f"Current screenshot not found: .vizzly/{current_rel}")
         if c.current_sha256 and after != c.current_sha256:
+            if seen is not None:
+                raise _Skip(
+                    _comparison_item(c), "a newer screenshot of it is being recorded; review it"
+                )
             # The file changed after this comparison was made (a re-sent screenshot still being
             # compared, or a crash between the two): accepting would promote unreviewed pixels.
             raise StaleComparison(
@@ -182,6 +272,7 @@ def _accept_step(store: Store, comparison_pk: int, actor: str) -> Callable[[str]
                 "file_name": c.file_name,
                 "properties": c.properties,
                 "timestamp": c.timestamp,
+                "current_sha256": c.current_sha256,
             },
         )
 
@@ -224,10 +315,10 @@ def accept(
                 f"Current screenshot not found for {len(missing)} comparison(s): "
                 + ", ".join(f".vizzly/current/{m}" for m in missing[:5])
             )
-        steps = [_accept_step(store, c.id, actor) for c in targets]
+        steps = [_accept_step(store, c.id, actor, c if all_ else None) for c in targets]
         return _run_batch(store, "accept", steps, progress)
 
-    return store.call(command, transaction=False)
+    return _call(store, command)
 
 
 # --- reject -------------------------------------------------------------------------------
@@ -257,14 +348,14 @@ def reject(
                     name=c.name,
                     status_before=c.status,
                     status_after="rejected",
-                    snapshot={"timestamp": c.timestamp},
+                    snapshot={"timestamp": c.timestamp, "current_sha256": c.current_sha256},
                 )
 
             return step
 
         return _run_batch(store, "reject", [step_for(c) for c in targets], None)
 
-    return store.call(command, transaction=False)
+    return _call(store, command)
 
 
 # --- delete and reset ---------------------------------------------------------------------
@@ -325,7 +416,7 @@ def delete(
         steps = [_removal_step(store, "delete", actor, c.id, c.signature) for c in targets]
         return _run_batch(store, "delete", steps, None)
 
-    return store.call(command, transaction=False)
+    return _call(store, command)
 
 
 def reset(store: Store, *, actor: str = "cli", progress: Progress | None = None) -> ActionResult:
@@ -346,7 +437,7 @@ def reset(store: Store, *, actor: str = "cli", progress: Progress | None = None)
         steps.append(_settings_reset_step(actor))
         return _run_batch(store, "reset", steps, progress)
 
-    return store.call(command, transaction=False)
+    return _call(store, command)
 
 
 def _settings_reset_step(actor: str) -> Callable[[str], Decision | None]:
@@ -366,7 +457,13 @@ def _settings_reset_step(actor: str) -> Callable[[str], Decision | None]:
 # --- undo ---------------------------------------------------------------------------------
 
 
-def _undo_batch(store: Store, batch: str, action: str, *, actor: str) -> ActionResult:
+def _undo_batch(
+    store: Store, batch: str, action: str, *, actor: str, strict: bool = True
+) -> ActionResult:
+    """Reverse a batch. `strict`: refuse before any file moves when one of its decisions
+    cannot be undone; otherwise (rolling back a failed batch) skip those and report them.
+    Either way each decision is checked again under the project lock, as a screenshot may
+    be recorded by another process meanwhile: then it is skipped and reported."""
     originals = list(
         Decision.select()
         .where(
@@ -374,15 +471,21 @@ def _undo_batch(store: Store, batch: str, action: str, *, actor: str) -> ActionR
         )
         .order_by(Decision.id.desc())
     )
-    # Everything that would make this undo impossible is checked before any file moves.
-    blocked = [reason for o in originals if (reason := decisions.undo_blocked(o))]
-    if blocked:
-        raise UsageError("cannot undo: " + "; ".join(blocked))
+    if strict:
+        blocked = [reason for o in originals if (reason := decisions.undo_blocked(o))]
+        if blocked:
+            raise UsageError("cannot undo: " + "; ".join(blocked))
     undo_batch = uuid.uuid4().hex
     result = ActionResult(action, undo_batch)
     for original in originals:
 
         def make(original: Decision = original) -> Decision:
+            fresh = Decision.get_by_id(original.id)
+            if fresh.undone or fresh.state != "done":
+                raise _Skip(_item(fresh), "already undone by another command")
+            reason = decisions.undo_blocked(fresh)
+            if reason is not None:
+                raise _Skip(_item(fresh), reason)
             # `before` is what each file holds now (kept in objects/ so this undo can itself be
             # rolled back), not what the original decision left: others may have written since.
             changes = []
@@ -409,7 +512,22 @@ def _undo_batch(store: Store, batch: str, action: str, *, actor: str) -> ActionR
                 snapshot=original.snapshot,
             )
 
-        decision = _run_decision(store, make)
+        try:
+            decision = _run_decision(store, make)
+        except _Skip as skip:
+            result.skipped.append(skip.item)
+            continue
+        except Exception as exc:
+            if strict and result.items:
+                done = ", ".join(str(i.get("name") or i.get("id")) for i in result.items)
+                raise PartlyApplied(
+                    f"undo stopped part-way: {_describe_error(store.project, exc)}. "
+                    f"Already undone: {done}; run undo again to finish."
+                ) from exc
+            if strict:
+                raise
+            result.skipped.append({**_item(original), "reason": f"could not undo it: {exc}"})
+            continue
         if decision is not None:
             item = _item(decision)
             item["undid"] = original.action
@@ -436,7 +554,7 @@ def undo(store: Store, *, actor: str = "cli") -> ActionResult:
             raise NotFound("nothing to undo")
         return _undo_batch(store, newest.batch, "undo", actor=actor)
 
-    return store.call(command, transaction=False)
+    return _call(store, command)
 
 
 def history(limit: int = 20) -> list[dict[str, Any]]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
+import stat
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -18,7 +20,7 @@ from aiohttp import web
 from vizzly_tui import review
 from vizzly_tui.capture import LOCAL_BASELINE_HEADER, capture
 from vizzly_tui.engine import ImageError
-from vizzly_tui.errors import NotFound, VizzlyError
+from vizzly_tui.errors import CorruptDatabase, NotFound, VizzlyError
 from vizzly_tui.identity import InvalidName
 from vizzly_tui.server import inputs
 from vizzly_tui.server.security import json_error, read_json
@@ -122,6 +124,15 @@ def _screenshot_body(state: ServerState, result: Any, name: str) -> tuple[int, d
     return 500, {"error": f"Comparison failed: {record.get('error')}", "tddMode": True}
 
 
+_OBJECT_REPR = re.compile(r"\s*<[\w.]+ object at 0x[0-9a-fA-F]+>")
+
+
+def _readable(message: str) -> str:
+    """Pillow names the in-memory file it was given (`<_io.BytesIO object at 0x…>`), which
+    means nothing to the sender: drop it, keep the reason."""
+    return _OBJECT_REPR.sub("", message).replace("image file:", "image:")
+
+
 async def screenshot(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
     body = await read_json(request, state.max_body_bytes)
@@ -150,7 +161,11 @@ async def screenshot(request: web.Request) -> web.Response:
             {"error": "Invalid screenshot name", "details": str(exc), "tddMode": True}, status=400
         )
     except ImageError as exc:
-        return web.json_response({"error": f"Invalid image: {exc}", "tddMode": True}, status=400)
+        return web.json_response(
+            {"error": f"Invalid image: {_readable(str(exc))}", "tddMode": True}, status=400
+        )
+    except CorruptDatabase as exc:
+        return json_error(503, str(exc))
     except Exception as exc:
         return json_error(500, f"Failed to process screenshot: {exc}")
     status, payload = _screenshot_body(state, result, req.name)
@@ -278,6 +293,8 @@ async def _review_request(request: web.Request, action: str) -> web.Response:
         return json_error(404, str(exc))
     except review.StaleComparison as exc:
         return json_error(409, str(exc))
+    except CorruptDatabase as exc:
+        return json_error(503, str(exc))
     except VizzlyError as exc:
         return json_error(500, str(exc))
     return web.json_response({"success": True, "message": message})
@@ -303,9 +320,19 @@ async def accept_all(request: web.Request) -> web.Response:
         return json_error(404, str(exc))
     except review.StaleComparison as exc:
         return json_error(409, str(exc))
-    return web.json_response(
-        {"success": True, "message": f"Accepted {result.count} baselines", "count": result.count}
-    )
+    except CorruptDatabase as exc:
+        return json_error(503, str(exc))
+    except VizzlyError as exc:  # e.g. stopped part-way: the message says what stayed applied
+        return json_error(500, str(exc))
+    body: dict[str, Any] = {
+        "success": True,
+        "message": f"Accepted {result.count} baselines",
+        "count": result.count,
+    }
+    if result.skipped:
+        body["message"] += f"; skipped {len(result.skipped)} captured again meanwhile"
+        body["skipped"] = result.skipped
+    return web.json_response(body)
 
 
 async def reset(request: web.Request) -> web.Response:
@@ -325,6 +352,8 @@ async def legacy_accept(request: web.Request) -> web.Response:
         result = await state.run(review.accept, state.store, [cid], actor="http")
     except review.StaleComparison as exc:
         return json_error(409, str(exc))
+    except CorruptDatabase as exc:
+        return json_error(503, str(exc))
     except VizzlyError:
         return json_error(500, "Failed to accept baseline")
     name = result.items[0]["name"] if result.items else cid
@@ -355,9 +384,14 @@ async def image(request: web.Request) -> web.StreamResponse:
         if pending is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.wrap_future(pending), 30)
+    # Only a regular file whose resolved path is inside one of the three image folders: a
+    # symlink such as current/x.png -> ../state.db must not hand out the database (issue 7).
+    base = project.vizzly_dir.resolve()
     try:
-        found = path.is_file()
-    except OSError:  # e.g. a name longer than the filesystem allows
+        found = path.parent in {base / name for name in files.IMAGE_FOLDERS} and stat.S_ISREG(
+            path.stat().st_mode
+        )
+    except OSError:  # missing, or a name longer than the filesystem allows
         found = False
     if not found:
         return json_error(404, "Image not found")

@@ -132,6 +132,8 @@ async def start_server(
     on_screenshot: Callable[[dict[str, Any]], None] | None = None,
 ) -> Server:
     project = store.project
+    for notice in store.notices:  # e.g. an empty state.db was recreated
+        echo(f"note: {notice}")
     build = start_build(store, kind)
     settings = CaptureSettings(
         threshold=config.threshold,

@@ -51,13 +51,23 @@ def is_loopback_host(host: str | None) -> bool:
 
 
 def is_loopback_origin(origin: str) -> bool:
+    """An Origin is `scheme://host[:port]` and nothing else. Parsed as a URL, its host is
+    compared exactly: `http://localhost:80@evil.example` is evil.example (with user info)."""
     try:
-        parts = urlsplit(origin)
+        parts = urlsplit(origin.strip())
+        port = parts.port  # raises ValueError for a port that is not a number in range
     except ValueError:
         return False
-    if parts.scheme not in ("http", "https"):
+    if parts.scheme not in ("http", "https") or port == 0:
         return False
-    return is_loopback_host(parts.netloc)
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        return False
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        return False
+    host = parts.hostname
+    if not host:
+        return False
+    return is_loopback_host(f"[{host}]" if ":" in host else host)
 
 
 def _cors_headers(origin: str) -> dict[str, str]:
@@ -99,7 +109,14 @@ async def json_errors(request: web.Request, handler: Handler) -> web.StreamRespo
         return json_error(404, "Not found")
     except web.HTTPException:
         raise
-    except Exception:
+    except Exception as exc:
+        from vizzly_tui.errors import CorruptDatabase
+        from vizzly_tui.store.bootstrap import is_damage
+
+        if isinstance(exc, CorruptDatabase) or is_damage(exc):
+            # A damaged state.db: say so (the writer no longer writes to it), not "error".
+            log.error("%s %s: %s", request.method, request.path, exc)
+            return json_error(503, f"Service unavailable: {exc}")
         log.exception("unhandled error on %s %s", request.method, request.path)
         return json_error(500, "Internal server error")
 

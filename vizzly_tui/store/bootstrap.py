@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sqlite3
 from dataclasses import dataclass, field
 from importlib import resources
@@ -55,6 +56,7 @@ class BootstrapReport:
     applied: list[str] = field(default_factory=list)
     recovered: list[str] = field(default_factory=list)
     created: bool = False
+    notices: list[str] = field(default_factory=list)
 
 
 def location_is_read_only(project: Project) -> bool:
@@ -115,6 +117,7 @@ def check_schema_owner(db: pw.Database, path: Path) -> list[str]:
             )
         return []
     done = [r[0] for r in db.execute_sql(f"SELECT name FROM {MIGRATION_TABLE} ORDER BY id")]
+    check_history(done, path)
     unknown = [name for name in done if name not in set(packaged_migrations())]
     if unknown:
         raise NewerDatabase(
@@ -122,6 +125,62 @@ def check_schema_owner(db: pw.Database, path: Path) -> list[str]:
             "Upgrade vizzly-tui to use this project."
         )
     return done
+
+
+MIGRATION_NAME = re.compile(r"\d{3}_[A-Za-z0-9_]+")
+
+
+def damaged_message(path: Path, what: str) -> str:
+    """What a user reads when state.db is damaged, and what to do (no repair tool yet)."""
+    return (
+        f"{path} is damaged ({what}). vizzly-tui will not write to it. Keep a copy of it, then "
+        "restore state.db from a backup, or rename it together with its -wal and -shm files "
+        "(e.g. to state.db.damaged) so the next command creates a new one and re-imports the "
+        "Vizzly CLI's JSON files if they exist (the review history in the damaged file is not "
+        "carried over)."
+    )
+
+
+def check_history(done: list[object], path: Path) -> None:
+    """A migration history whose names are not migration names is damage, not a newer
+    version: say so (exit 3) instead of failing on the garbage (issue 7, defect 4)."""
+    for name in done:
+        if not isinstance(name, str) or not MIGRATION_NAME.fullmatch(name):
+            raise CorruptDatabase(
+                damaged_message(path, f"its migration history holds {name!r:.40}")
+            )
+
+
+# `PRAGMA quick_check` reads every page (about 0.25 s per 100 MB here): run at every open up
+# to this size; past it, damage is still caught when a statement meets it (Writer, server).
+QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024
+DAMAGE_WORDS = ("malformed", "not a database", "disk image", "corrupt")
+
+
+def is_damage(exc: BaseException) -> bool:
+    """True for SQLite's ways of saying the file is damaged (SQLITE_CORRUPT, SQLITE_NOTADB)."""
+    if not isinstance(exc, sqlite3.DatabaseError | pw.DatabaseError):
+        return False
+    message = str(exc).lower()
+    return any(word in message for word in DAMAGE_WORDS)
+
+
+def quick_check(db: pw.Database | sqlite3.Connection, path: Path) -> None:
+    """Refuse a damaged file before anything reads or writes rows in it."""
+    try:
+        if path.stat().st_size > QUICK_CHECK_MAX_BYTES:
+            return
+    except OSError:
+        return
+    execute = db.execute_sql if isinstance(db, pw.Database) else db.execute
+    try:
+        rows = [r[0] for r in execute("PRAGMA quick_check(5)").fetchall()]
+    except (sqlite3.DatabaseError, pw.DatabaseError) as exc:
+        if not is_damage(exc):
+            raise
+        rows = [str(exc)]
+    if rows != ["ok"]:
+        raise CorruptDatabase(damaged_message(path, "; ".join(str(r) for r in rows)[:300]))
 
 
 def pending_migrations(done: list[str]) -> list[str]:
@@ -166,6 +225,14 @@ def _ensure_schema_locked(project: Project, report: BootstrapReport) -> None:
     db = _open_migration_connection(path)
     try:
         db.connect()
+        if report.created is False and path.stat().st_size == 0:
+            report.notices.append(
+                f"{path} was empty (0 bytes): a new database was created in it"
+                + (", and the Vizzly CLI's JSON files imported." if project.legacy_files() else ".")
+                + " Any review history it held before is not recoverable from it."
+            )
+        # Before anything is written: a damaged file is left exactly as it is (defect 7).
+        quick_check(db, path)
         done = check_schema_owner(db, path)
         if db.execute_sql("PRAGMA journal_mode").fetchone()[0] != "wal":
             db.execute_sql("PRAGMA journal_mode = wal")
@@ -193,17 +260,11 @@ def _ensure_schema_locked(project: Project, report: BootstrapReport) -> None:
         report.recovered = recover(db, project)
     except UnicodeDecodeError as exc:
         # sqlite3 fails decoding SQLite's own "malformed database schema" message.
-        raise CorruptDatabase(
-            f"{path} is damaged (its schema text is not readable). Move it aside; the next "
-            "command rebuilds state from the legacy JSON files if they exist."
-        ) from exc
+        raise CorruptDatabase(damaged_message(path, "its schema text is not readable")) from exc
     except (pw.DatabaseError, sqlite3.DatabaseError) as exc:
         message = str(exc)
-        if "not a database" in message or "malformed" in message:
-            raise CorruptDatabase(
-                f"{path} is damaged ({message}). Move it aside; the next command rebuilds "
-                "state from the legacy JSON files if they exist."
-            ) from exc
+        if is_damage(exc):
+            raise CorruptDatabase(damaged_message(path, message)) from exc
         if "readonly" in message or "read-only" in message:
             raise ReadOnlyStore(f"{path} cannot be written: {message}") from exc
         raise StoreError(f"{path}: {message}") from exc

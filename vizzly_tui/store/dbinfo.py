@@ -27,12 +27,16 @@ def describe(project: Project) -> dict[str, Any]:
     if not path.exists():
         return data
     bootstrap.check_file(path)
-    conn = sqlite3.connect(readonly_uri(path), uri=True)
+    # On a read-only location a WAL database opens only as immutable (no -shm can be made).
+    read_only = bootstrap.location_is_read_only(project)
+    conn = sqlite3.connect(readonly_uri(path, immutable=read_only), uri=True)
     try:
+        bootstrap.quick_check(conn, path)
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if bootstrap.MIGRATION_TABLE not in tables:
             return data
         applied = [r[0] for r in conn.execute("SELECT name FROM migratehistory ORDER BY id")]
+        bootstrap.check_history(applied, path)
         data["applied"] = applied
         data["pending"] = [m for m in packaged if m not in applied]
         data["schemaVersion"] = max((int(m[:3]) for m in applied), default=0)

@@ -9,8 +9,9 @@ database never disagree").
 
 A start that finds a pending decision runs `complete` again when every target is available
 in `objects/` (roll forward), else puts the `before` bytes back and marks it rolled back.
-While a process runs steps 1-3 it holds the project's lock, so recovery (which holds it too)
-never mistakes a live decision for a crashed one.
+While a process runs steps 1-3 it holds the project's lock (review actions and the server's
+captures alike), so recovery (which holds it too) never mistakes a live decision for a
+crashed one, and a capture never checks the baseline while a decision is half-way.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from filelock import FileLock
@@ -59,8 +61,8 @@ class FileChange:
         return FileChange(self.path, self.after, self.before)
 
 
-def project_lock(project: Project) -> FileLock:
-    return FileLock(str(project.lock_path), timeout=120)
+def project_lock(project: Project, timeout: float = 120) -> FileLock:
+    return FileLock(str(project.lock_path), timeout=timeout)
 
 
 def begin(**fields: Any) -> Decision:
@@ -74,7 +76,7 @@ def begin(**fields: Any) -> Decision:
     )
 
 
-def _file_sha(path) -> str | None:
+def file_sha(path: Path) -> str | None:
     try:
         return files.sha256_file(path)
     except FileNotFoundError:
@@ -92,7 +94,7 @@ def apply_files(project: Project, decision: Decision, *, forward: bool = True) -
         change = FileChange.from_json(raw)
         target = files.resolve_in_vizzly(project, change.path)
         want = change.after if forward else change.before
-        have = _file_sha(target)
+        have = file_sha(target)
         if have == want:
             continue
         if not forward and have != change.after:
@@ -111,7 +113,7 @@ def files_untouched_by_others(project: Project, decision: Decision) -> bool:
     """True when every file still holds the bytes this decision expected before or after."""
     for raw in decision.files:
         change = FileChange.from_json(raw)
-        have = _file_sha(files.resolve_in_vizzly(project, change.path))
+        have = file_sha(files.resolve_in_vizzly(project, change.path))
         if have not in (change.before, change.after):
             return False
     return True
@@ -150,7 +152,11 @@ def undo_blocked(original: Decision) -> str | None:
         if current is None:
             return None  # only the baseline is put back
         then = snapshot.get("timestamp")
-        if then is not None and current.timestamp != then:
+        # The hash too: two captures within one millisecond share a timestamp.
+        sha = snapshot.get("current_sha256")
+        if (then is not None and current.timestamp != then) or (
+            sha is not None and current.current_sha256 != sha
+        ):
             return f"{label} was captured again after this {original.action}; review it instead"
     return None
 
@@ -221,7 +227,13 @@ def complete(project: Project, decision: Decision) -> None:
     action = decision.action
     comparison = decision.comparison
     if action == "accept":
-        if comparison is not None:
+        # Only while the comparison still shows the accepted image: after a crash between the
+        # files and this step, the server may have recorded a newer screenshot (compared
+        # against the new baseline file); its result stands.
+        if comparison is not None and comparison.current_sha256 in (
+            None,
+            decision.baseline_sha_after,
+        ):
             Comparison.update(
                 status="passed", diff_percentage=0, diff=None, updated_at=now_ms()
             ).where(Comparison.id == comparison.id).execute()

@@ -45,6 +45,19 @@ def _settle(db: pw.Database, project: Project, decision: Decision, label: str) -
     blocked = None
     if decision.action == "undo" and decision.undoes is not None:
         blocked = decisions.undo_blocked(decision.undoes)
+    recaptured = _recaptured_accept(project, decision)
+    if recaptured is not None:
+        # The server recorded a newer screenshot after the crash, compared against whatever
+        # the baseline file held then, and nothing has changed that file since: settle in
+        # the direction that keeps it, so that comparison's result stays true.
+        if recaptured:
+            decisions.apply_files(project, decision, forward=True)
+            with db.atomic():
+                decisions.complete(project, decision)
+            return f"finished interrupted {label} (its screenshot was captured again since)"
+        with db.atomic():
+            decisions.rollback(project, decision)
+        return f"rolled back interrupted {label} (its screenshot was captured again since)"
     forward = (
         blocked is None
         and decisions.targets_available(project, decision)
@@ -63,6 +76,19 @@ def _settle(db: pw.Database, project: Project, decision: Decision, label: str) -
     with db.atomic():
         decisions.rollback(project, decision)
     return f"rolled back interrupted {label}" + (f" ({blocked})" if blocked else "")
+
+
+def _recaptured_accept(project: Project, decision: Decision) -> bool | None:
+    """For an accept whose comparison was captured again since it began: True when the
+    baseline file already holds the accepted bytes, False otherwise; None when not such."""
+    if decision.action != "accept" or not decision.files:
+        return None
+    comparison = decisions.comparison_of(decision)
+    if comparison is None or comparison.current_sha256 in (None, decision.baseline_sha_after):
+        return None
+    change = decisions.FileChange.from_json(decision.files[0])
+    have = decisions.file_sha(files.resolve_in_vizzly(project, change.path))
+    return have == change.after
 
 
 def _sweep_old_temp_files(project: Project) -> None:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import peewee as pw
 
-from vizzly_tui.errors import ReadOnlyStore, StoreError
+from vizzly_tui.errors import CorruptDatabase, ReadOnlyStore, StoreError
 from vizzly_tui.project import Project
 from vizzly_tui.store import bootstrap
 from vizzly_tui.store.db import SplitDatabase, open_database
@@ -46,6 +46,11 @@ class Store:
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return self._require_writer().call(fn, *args, **kwargs)
+
+    @property
+    def damaged(self) -> str | None:
+        """Why the store is damaged (then it is never written again), else None."""
+        return self.writer.damaged if self.writer is not None else None
 
     def _require_writer(self) -> Writer:
         if self.writer is None:
@@ -82,7 +87,7 @@ def open_store(project: Project, *, write: bool = True) -> Store:
         return Store(project, None, read_only=True)
     report = bootstrap.ensure_schema(project)
     db = open_database(path)
-    store = Store(project, db, bootstrap_report=report)
+    store = Store(project, db, bootstrap_report=report, notices=list(report.notices))
     if write:
         store.writer = Writer(db).start()
     return store
@@ -107,10 +112,17 @@ def _open_read_only_location(project: Project) -> Store:
         notice += " Recent changes in state.db-wal are not visible until it is checkpointed."
     db = open_database(path, immutable_reads=immutable)
     try:
+        bootstrap.quick_check(db, path)
         done = [r[0] for r in db.execute_sql("SELECT name FROM migratehistory")]
+        bootstrap.check_history(done, path)
     except (pw.DatabaseError, sqlite3.DatabaseError) as exc:
         db.close()
+        if bootstrap.is_damage(exc):
+            raise CorruptDatabase(bootstrap.damaged_message(path, str(exc))) from exc
         raise StoreError(f"cannot read {path}: {exc}") from exc
+    except StoreError:
+        db.close()
+        raise
     pending = bootstrap.pending_migrations(done)
     if pending:
         db.close()

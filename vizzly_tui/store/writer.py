@@ -12,13 +12,17 @@ writes (sqlite-peewee-migrate.md §1.9).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
+import sqlite3
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
+from pathlib import Path
 from typing import Any, TypeVar
 
+from vizzly_tui.errors import CorruptDatabase
 from vizzly_tui.store.db import SplitDatabase
 
 log = logging.getLogger(__name__)
@@ -31,6 +35,27 @@ class WriterStopped(RuntimeError):
     """The writer was stopped before it could run this command."""
 
 
+def _damage(exc: BaseException) -> bool:
+    from vizzly_tui.store.bootstrap import is_damage
+
+    return is_damage(exc)
+
+
+def _hold_wal(path: Path) -> sqlite3.Connection | None:
+    """SQLite's last connection to close checkpoints the WAL into the database file. For a
+    damaged file, keep a read-only connection open across the writer's close (a read-only
+    connection never checkpoints), so the file stays byte for byte as it was."""
+    from vizzly_tui.store.db import readonly_uri
+
+    try:
+        conn = sqlite3.connect(readonly_uri(path), uri=True)
+    except sqlite3.Error:
+        return None
+    with contextlib.suppress(sqlite3.Error):  # open is what matters; the read may fail
+        conn.execute("PRAGMA schema_version").fetchone()
+    return conn
+
+
 class Writer:
     def __init__(self, db: SplitDatabase, *, name: str = "vizzly-writer", max_queue: int = 0):
         self.db = db
@@ -40,6 +65,9 @@ class Writer:
         self._start_error: BaseException | None = None
         self._stopping = False
         self._lock = threading.Lock()
+        # Set when SQLite reports the file damaged: from then on nothing is written to it
+        # (no command, no checkpoint), so it stays as it was for recovery (issue 7).
+        self.damaged: str | None = None
 
     def start(self) -> Writer:
         self._thread.start()
@@ -54,6 +82,8 @@ class Writer:
         """Queue `fn(*args, **kwargs)`; the Future gets its result or its exception."""
         future: Future[T] = Future()
         with self._lock:
+            if self.damaged is not None:
+                raise CorruptDatabase(self.damaged)
             if self._stopping or not self._thread.is_alive():
                 raise WriterStopped("the database writer is stopped")
             self._queue.put((future, fn, args, kwargs, transaction))
@@ -105,6 +135,9 @@ class Writer:
                 future, fn, args, kwargs, transaction = item
                 if not future.set_running_or_notify_cancel():
                     continue
+                if self.damaged is not None:
+                    future.set_exception(CorruptDatabase(self.damaged))
+                    continue
                 try:
                     if transaction:
                         with self.db.atomic():
@@ -112,6 +145,12 @@ class Writer:
                     else:
                         result = fn(*args, **kwargs)
                 except BaseException as exc:
+                    if _damage(exc):
+                        from vizzly_tui.store.bootstrap import damaged_message
+
+                        self.damaged = damaged_message(self.db.path, str(exc))
+                        log.error(self.damaged)
+                        exc = CorruptDatabase(self.damaged)
                     future.set_exception(exc)
                 else:
                     future.set_result(result)
@@ -120,9 +159,14 @@ class Writer:
                 self._stopping = True
                 self._fail_pending()
             try:
-                # Fold the WAL back into the database so readers on a read-only copy see it all.
-                self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                # Fold the WAL back into the database so readers on a read-only copy see it all
+                # (never into a damaged file: it stays as it was for recovery).
+                if self.damaged is None:
+                    self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             except Exception as exc:  # another process may hold a snapshot; not an error
                 log.debug("checkpoint on writer stop skipped: %s", exc)
+            guard = _hold_wal(self.db.path) if self.damaged is not None else None
             self.db.close()
+            if guard is not None:
+                guard.close()
             self.db.writer_ident = None

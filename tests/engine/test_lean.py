@@ -276,3 +276,16 @@ def test_the_diff_image_is_the_changes_over_a_transparent_canvas(tmp_path: Path)
     assert (rgba[changed][:, :3] == (255, 0, 0)).all()
     # Laid over the current screenshot it leaves every unchanged pixel as it was.
     assert (rgba[~changed] == (255, 255, 255, 0)).all()
+
+
+def test_a_big_comparison_writes_its_diff_before_returning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A pending write holds both decoded images: above the size limit the caller gets its
+    # memory back at once, even when it asked for the diff image later.
+    monkeypatch.setattr(compare_module, "BACKGROUND_MAX_PIXELS", 100)
+    first = flat(20, 10)
+    second = flat(20, 10, (0, 0, 0))
+    out = tmp_path / "big.png"
+    compare_arrays(first, second, diff_path=out, background_diff=True)
+    assert pending_diff(out) is None and out.exists()

@@ -41,6 +41,10 @@ from .workers import pool
 #: Pixels per stripe of the scan: per-pixel temporaries never exceed a stripe, so one
 #: comparison's memory is about the two images plus a few bytes a pixel, however much changed.
 STRIPE_PIXELS = 1 << 20
+#: Above this size the diff image is written before returning even with background_diff: a
+#: pending write holds both decoded images, and a caller that lets one big comparison run at
+#: a time (the server, for memory) must not find the last one's still in memory.
+BACKGROUND_MAX_PIXELS = 10_000_000
 
 
 class OptionError(EngineError, ValueError):
@@ -206,7 +210,7 @@ def compare_arrays(
         def render() -> Any:
             return render_diff(baseline, current, scan.changed, scan.aa, rows)
 
-        if background_diff and not queue_is_full():
+        if background_diff and total <= BACKGROUND_MAX_PIXELS and not queue_is_full():
             # After the verdict: the caller answers now; wait_for_diff finds it.
             write_in_background(render, image_path)
         else:

@@ -43,6 +43,7 @@ class ServerState:
         )
     )
     hub: EventHub | None = None
+    cloud_token: str | None = None  # --token of serve/run, for POST /api/baselines/download
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run blocking work (a comparison, a writer command) off the event loop."""

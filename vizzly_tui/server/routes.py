@@ -375,3 +375,6 @@ def register(app: web.Application, state: ServerState) -> None:
     r.add_post("/api/baseline/reset", reset)
     r.add_get("/api/events", events)
     r.add_get("/images/{folder}/{file}", image)
+    from vizzly_tui.server import cloud_routes
+
+    cloud_routes.register(app)

@@ -243,6 +243,10 @@ def complete(project: Project, decision: Decision) -> None:
         _complete_undo(project, decision)
     elif action == "capture":
         pass  # a new baseline from a screenshot: its rows were written with the pending row
+    elif action == "download":
+        from vizzly_tui.store import cloud_download
+
+        cloud_download.complete_download(project, decision)
     else:
         raise ValueError(f"unknown decision action {action!r}")
     Decision.update(state="done").where(Decision.id == decision.id).execute()
@@ -276,6 +280,10 @@ def _complete_undo(project: Project, decision: Decision) -> None:
             Setting.insert(
                 key=key, value=value, updated_at=now_ms()
             ).on_conflict_replace().execute()
+    elif original.action == "download":
+        from vizzly_tui.store import cloud_download
+
+        cloud_download.undo_download(project, original, decision)
     Decision.update(undone=True).where(Decision.id == original.id).execute()
 
 

@@ -1,0 +1,238 @@
+"""The background server: `serve --daemon`, `serve --status`, `stop` (contract §6.1).
+
+The daemon is a detached `vizzly-tui serve` child (its own session, output in
+`.vizzly/server.log`). `.vizzly/server.pid` holds its pid, `.vizzly/server.json` its port
+(written by the child), and the registry lists it. An entry is trusted only when its process
+is alive AND its port answers `/health`; anything else is stale and is cleaned away.
+JSON shapes as upstream's `tdd start/stop/status`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Sequence
+from typing import Any
+
+from vizzly_tui.errors import ServerError
+from vizzly_tui.project import Project
+
+START_TIMEOUT_S = 30.0
+STOP_GRACE_S = 5.0
+
+
+def _pid_file(project: Project):
+    return project.vizzly_dir / "server.pid"
+
+
+def _read_json(project: Project) -> dict[str, Any] | None:
+    try:
+        data = json.loads((project.vizzly_dir / "server.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _read_pid(project: Project) -> int | None:
+    try:
+        pid = int(_pid_file(project).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    return pid if pid > 0 else None
+
+
+def _alive(pid: int) -> bool:
+    from vizzly_tui.server.registry import pid_alive
+
+    if not pid_alive(pid):
+        return False
+    # A zombie (our own child that exited) still answers kill(0); it is not running.
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/stat") as fh:
+        if fh.read().split(") ", 1)[1].startswith("Z"):
+            return False
+    return True
+
+
+def health(port: int, timeout: float = 1.0) -> dict[str, Any] | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=timeout) as r:
+            data = json.loads(r.read())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("status") == "ok" else None
+
+
+def _url(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
+
+
+def _registry() -> Any | None:
+    try:
+        from vizzly_tui.server.registry import Registry
+
+        return Registry.open()
+    except Exception:
+        return None
+
+
+def _clean(project: Project, pid: int | None) -> None:
+    """Remove a stopped or stale server's files and registry entry."""
+    with contextlib.suppress(OSError):
+        _pid_file(project).unlink()
+    data = _read_json(project)
+    if data is not None and (pid is None or data.get("pid") == pid):
+        with contextlib.suppress(OSError):
+            (project.vizzly_dir / "server.json").unlink()
+    registry = _registry()
+    if registry is not None:
+        with registry, contextlib.suppress(Exception):
+            registry.unregister(directory=project.root)
+
+
+def running(project: Project) -> dict[str, Any] | None:
+    """The live server of this project {pid, port, startTime}, cleaning a stale entry."""
+    pid = _read_pid(project)
+    data = _read_json(project) or {}
+    if pid is None:
+        pid = data.get("pid") if isinstance(data.get("pid"), int) else None
+    if pid is None:
+        registry = _registry()
+        if registry is not None:
+            with registry:
+                found = registry.find(directory=project.root)
+            if found is not None:
+                pid, data = found["pid"], {"port": found["port"], **data}
+    if pid is None:
+        return None
+    try:
+        port = int(data.get("port"))
+    except (TypeError, ValueError):
+        port = None
+    live = _alive(pid) and port is not None and data.get("pid") in (pid, None)
+    if live and port is not None and health(port) is not None:
+        return {"pid": pid, "port": port, "startTime": data.get("startTime")}
+    _clean(project, pid)
+    return None
+
+
+def status(project: Project) -> dict[str, Any]:
+    live = running(project)
+    if live is None:
+        return {"running": False}
+    started = live.get("startTime")
+    uptime_ms = int(time.time() * 1000) - started if isinstance(started, int) else None
+    return {
+        "running": True,
+        "port": live["port"],
+        "pid": live["pid"],
+        "uptimeMs": uptime_ms,
+        "uptime": _human(uptime_ms),
+        "dashboardUrl": _url(live["port"]),
+    }
+
+
+def _human(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    seconds = max(0, ms // 1000)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h {minutes}m {secs}s" if hours else f"{minutes}m {secs}s"
+
+
+def start_daemon(project: Project, serve_args: Sequence[str]) -> dict[str, Any]:
+    """Start `vizzly-tui serve SERVE_ARGS` detached; "already_running" when one answers."""
+    live = running(project)
+    if live is not None:
+        return {
+            "status": "already_running",
+            "port": live["port"],
+            "pid": live["pid"],
+            "dashboardUrl": _url(live["port"]),
+        }
+    log_path = project.vizzly_dir / "server.log"
+    command = [sys.executable, "-m", "vizzly_tui", "--project", str(project.root), "serve"]
+    with open(log_path, "ab") as log:
+        child = subprocess.Popen(
+            [*command, *serve_args],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # survives the terminal closing; Ctrl-C here never reaches it
+            cwd=str(project.root),
+        )
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        code = child.poll()
+        if code is not None:
+            tail = _tail(log_path)
+            raise ServerError(f"the background server exited with code {code}:\n{tail}")
+        data = _read_json(project)
+        if data is not None and data.get("pid") == child.pid:
+            port = int(data["port"])
+            if health(port, timeout=0.5) is not None:
+                from vizzly_tui.store import files
+
+                files.atomic_write(_pid_file(project), f"{child.pid}\n".encode(), durable=False)
+                return {
+                    "status": "started",
+                    "port": port,
+                    "pid": child.pid,
+                    "dashboardUrl": _url(port),
+                    "logFile": str(log_path),
+                }
+        time.sleep(0.1)
+    with contextlib.suppress(OSError):
+        child.terminate()
+    raise ServerError(
+        f"the background server did not answer within {START_TIMEOUT_S:.0f} s; see {log_path}"
+    )
+
+
+def _tail(path: Any, lines: int = 10) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def stop_daemon(project: Project) -> dict[str, Any]:
+    """SIGTERM the project's server, SIGKILL after a grace period; clean its entries."""
+    live = running(project)
+    if live is None:
+        return {"status": "not_running"}
+    pid = live["pid"]
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_S
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.05)
+    killed = False
+    if _alive(pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        killed = True
+    _clean(project, pid)
+    return {"status": "stopped", "pid": pid, "port": live["port"], "killed": killed}
+
+
+def status_text(data: dict[str, Any]) -> str:
+    if not data["running"]:
+        return "no server is running for this project"
+    return f"running on {data['dashboardUrl']} (pid {data['pid']}, up {data['uptime']})"
+
+
+def start_text(data: dict[str, Any]) -> str:
+    if data["status"] == "already_running":
+        return f"already running on {data['dashboardUrl']} (pid {data['pid']})"
+    return (
+        f"started in the background on {data['dashboardUrl']} (pid {data['pid']}); "
+        f"log: {data['logFile']}; stop it with: vizzly-tui stop"
+    )

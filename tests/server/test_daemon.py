@@ -1,0 +1,128 @@
+"""The background server: `serve --daemon`, `serve --status`, `stop` (real processes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests.server.test_serve_process import registry_ports
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def bg(tmp_path):
+    project = tmp_path / "proj"
+    (project / ".vizzly").mkdir(parents=True)
+    home = tmp_path / "home"
+    env = {**os.environ, "VIZZLY_HOME": str(home)}
+    started: list[int] = []
+
+    def cli(*args: str) -> dict:
+        out = subprocess.run(
+            [sys.executable, "-m", "vizzly_tui", "--project", str(project), *args, "--json"],
+            env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        data = json.loads(out.stdout)
+        if data.get("status") == "started":
+            started.append(data["pid"])
+        return data
+
+    yield project, home, cli
+    for pid in started:  # never leave a server behind, whatever the test did
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+            return json.loads(r.read())["status"] == "ok"
+    except OSError:
+        return False
+
+
+def wait_dead(pid: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"process {pid} is still alive")
+
+
+@pytest.mark.slow
+def test_start_twice_status_and_stop(bg):
+    project, home, cli = bg
+    port = free_port()
+    first = cli("serve", "--daemon", "--port", str(port))
+    assert first["status"] == "started" and first["port"] == port
+    assert first["dashboardUrl"] == f"http://127.0.0.1:{port}"
+    assert healthy(port)
+    assert (project / ".vizzly" / "server.pid").read_text().strip() == str(first["pid"])
+    assert port in registry_ports(home)
+    assert (project / ".vizzly" / "server.log").exists()
+
+    again = cli("serve", "--daemon", "--port", str(port))
+    assert again == {
+        "status": "already_running",
+        "port": port,
+        "pid": first["pid"],
+        "dashboardUrl": f"http://127.0.0.1:{port}",
+    }
+
+    status = cli("serve", "--status")
+    assert status["running"] is True
+    assert (status["port"], status["pid"]) == (port, first["pid"])
+    assert status["uptimeMs"] >= 0 and status["uptime"]
+
+    stopped = cli("stop")
+    assert stopped["status"] == "stopped" and stopped["pid"] == first["pid"]
+    assert stopped["killed"] is False  # it stopped on SIGTERM, cleaning up after itself
+    wait_dead(first["pid"])
+    assert not healthy(port)
+    assert not (project / ".vizzly" / "server.pid").exists()
+    assert not (project / ".vizzly" / "server.json").exists()
+    assert port not in registry_ports(home)
+    assert cli("serve", "--status") == {"running": False}
+    assert cli("stop") == {"status": "not_running"}
+
+
+@pytest.mark.slow
+def test_a_stale_entry_after_kill_9_is_cleaned_not_trusted(bg):
+    project, home, cli = bg
+    port = free_port()
+    first = cli("serve", "--daemon", "--port", str(port))
+    os.kill(first["pid"], signal.SIGKILL)
+    wait_dead(first["pid"])
+    # Its files and registry row survived the kill...
+    assert (project / ".vizzly" / "server.json").exists()
+    assert port in registry_ports(home)
+    # ...but status does not believe them, and cleans them away.
+    assert cli("serve", "--status") == {"running": False}
+    assert not (project / ".vizzly" / "server.json").exists()
+    assert not (project / ".vizzly" / "server.pid").exists()
+    assert port not in registry_ports(home)
+    # A new background server starts where the dead one was.
+    second = cli("serve", "--daemon", "--port", str(port))
+    assert second["status"] == "started" and second["pid"] != first["pid"]
+    assert healthy(port)
+    assert cli("stop")["status"] == "stopped"
+    wait_dead(second["pid"])

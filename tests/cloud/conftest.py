@@ -32,9 +32,7 @@ def cloud(monkeypatch):
     standin = CloudStandIn().start()
     monkeypatch.setenv("VIZZLY_API_URL", standin.url)
     monkeypatch.setenv("VIZZLY_TOKEN", TOKEN)
-    standin.add_build(
-        CloudBuild("build-1", [Shot("home", CLOUD_HOME), Shot("cart", CLOUD_CART)])
-    )
+    standin.add_build(CloudBuild("build-1", [Shot("home", CLOUD_HOME), Shot("cart", CLOUD_CART)]))
     yield standin
     standin.stop()
 

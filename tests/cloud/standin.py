@@ -149,7 +149,9 @@ class CloudStandIn:
 
     async def file(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
-        self.requests.append((request.method, request.path_qs, request.headers.get("Authorization")))
+        self.requests.append(
+            (request.method, request.path_qs, request.headers.get("Authorization"))
+        )
         data = self.corrupt.get(name, self.files.get(name))
         if data is None:
             return web.Response(status=404)

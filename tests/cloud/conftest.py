@@ -37,4 +37,4 @@ def cloud(monkeypatch):
     standin.stop()
 
 
-__all__ = ["CloudBuild", "Shot", "png", "LOCAL", "CLOUD_HOME", "CLOUD_CART", "TOKEN"]
+__all__ = ["CLOUD_CART", "CLOUD_HOME", "LOCAL", "TOKEN", "CloudBuild", "Shot", "png"]

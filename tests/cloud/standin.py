@@ -61,7 +61,7 @@ class CloudStandIn:
         self.builds[build.id] = build
         for shot in build.shots:
             props = {"browser": shot.browser, "viewport_width": shot.viewport_width}
-            name, sig, file_name, _ = identity.identify(
+            _name, _sig, file_name, _ = identity.identify(
                 shot.name, props, build.signature_properties
             )
             shot.filename = shot.filename or file_name
@@ -73,8 +73,9 @@ class CloudStandIn:
         return f"http://127.0.0.1:{self.port}"
 
     def shot_json(self, shot: Shot, build_id: str) -> dict[str, Any]:
-        from PIL import Image
         import io
+
+        from PIL import Image
 
         width, height = Image.open(io.BytesIO(shot.data)).size
         sha = hashlib.sha256(shot.data).hexdigest()

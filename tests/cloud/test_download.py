@@ -99,7 +99,7 @@ def test_download_of_the_latest_passed_build_for_environment_and_branch(project,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["buildId"] == "build-7"
-    listing = [p for _, p, _ in cloud.requests if p.startswith("/api/sdk/builds?")][0]
+    listing = next(p for _, p, _ in cloud.requests if p.startswith("/api/sdk/builds?"))
     for part in ("environment=staging", "branch=release", "status=passed", "limit=1"):
         assert part in listing
     assert sorted(rows(project)) == ["home|1280|chrome"]

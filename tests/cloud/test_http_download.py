@@ -28,7 +28,7 @@ async def app(tmp_path, aiohttp_client, cloud, monkeypatch):
 
 
 async def test_download_route_installs_the_cloud_build_as_upstream_answers(app, cloud):
-    client, state = app
+    client, _state = app
     response = await client.post(
         "/api/baselines/download",
         json={"buildId": "build-1", "organizationSlug": "acme", "projectSlug": "web"},

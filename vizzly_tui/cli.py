@@ -359,9 +359,7 @@ def serve(
             _emit(data, as_json, lambda: bg.status_text(data))
             return
         args = cli_cloud.serve_args(flags, set_baseline, baseline_build, baseline_comparison)
-        if token:
-            args += ["--token", token]
-        data = bg.start_daemon(_project_or_create(ctx), args)
+        data = bg.start_daemon(_project_or_create(ctx), args, token=token)
         _emit(data, as_json, lambda: bg.start_text(data))
         return
     from vizzly_tui.server.runner import run_async

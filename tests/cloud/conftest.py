@@ -8,6 +8,9 @@ import pytest
 from PIL import Image, ImageDraw
 
 from tests.cloud.standin import TOKEN, CloudBuild, CloudStandIn, Shot
+from tests.storehelpers import make_project
+from vizzly_tui.capture import CaptureSettings, capture, start_build
+from vizzly_tui.store.store import open_store
 
 
 def png(block: tuple[int, int, int] | None = None, text: str = "Hello") -> bytes:
@@ -35,6 +38,18 @@ def cloud(monkeypatch):
     standin.add_build(CloudBuild("build-1", [Shot("home", CLOUD_HOME), Shot("cart", CLOUD_CART)]))
     yield standin
     standin.stop()
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A project whose local baselines are `home` and `old-page` (chrome, 1280)."""
+    project = make_project(tmp_path / "proj")
+    with open_store(project) as store:
+        build = start_build(store, "serve")
+        props = {"browser": "chrome", "viewport": {"width": 1280, "height": 200}}
+        capture(store, build.id, "home", LOCAL, props, CaptureSettings())
+        capture(store, build.id, "old-page", LOCAL, props, CaptureSettings())
+    return project
 
 
 __all__ = ["CLOUD_CART", "CLOUD_HOME", "LOCAL", "TOKEN", "CloudBuild", "Shot", "png"]

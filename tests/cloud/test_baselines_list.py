@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 from tests.cloud.conftest import CLOUD_CART, CLOUD_HOME, LOCAL
-from tests.cloud.test_download import cli, project, sha  # noqa: F401 - the project fixture
+from tests.cloud.test_download import cli, sha
 
 
-def test_listing_shows_origin_size_dimensions_and_versions(project, cloud):  # noqa: F811
+def test_listing_shows_origin_size_dimensions_and_versions(project, cloud):
     empty = cli(project, "baselines", "--json")
     assert empty.exit_code == 0
     local = {b["name"]: b for b in json.loads(empty.output)["baselines"]}
@@ -31,7 +31,7 @@ def test_listing_shows_origin_size_dimensions_and_versions(project, cloud):  # n
     assert "2 baseline(s)" in text and "cloud build build-1" in text and "320x200" in text
 
 
-def test_info_shows_one_baselines_metadata_and_history(project, cloud):  # noqa: F811
+def test_info_shows_one_baselines_metadata_and_history(project, cloud):
     assert cli(project, "baselines", "download", "build-1").exit_code == 0
     by_name = json.loads(cli(project, "baselines", "--info", "home", "--json").output)
     by_signature = json.loads(

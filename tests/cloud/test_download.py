@@ -8,9 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from tests.cloud.conftest import CLOUD_CART, CLOUD_HOME, LOCAL, CloudBuild, Shot, png
-from tests.storehelpers import make_project
-from vizzly_tui.capture import CaptureSettings, capture, start_build
+from tests.cloud.conftest import CLOUD_CART, CLOUD_HOME, CloudBuild, Shot, png
 from vizzly_tui.cli import main
 from vizzly_tui.store.models import Baseline, BaselineVersion, Build, Decision, Hotspot, Region
 from vizzly_tui.store.store import open_store
@@ -18,18 +16,6 @@ from vizzly_tui.store.store import open_store
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-@pytest.fixture
-def project(tmp_path):
-    """A project whose local baselines are `home` and `old-page` (chrome, 1280)."""
-    project = make_project(tmp_path / "proj")
-    with open_store(project) as store:
-        build = start_build(store, "serve")
-        props = {"browser": "chrome", "viewport": {"width": 1280, "height": 200}}
-        capture(store, build.id, "home", LOCAL, props, CaptureSettings())
-        capture(store, build.id, "old-page", LOCAL, props, CaptureSettings())
-    return project
 
 
 def cli(project, *args: str):

@@ -126,3 +126,23 @@ def test_a_stale_entry_after_kill_9_is_cleaned_not_trusted(bg):
     assert healthy(second["port"])
     assert cli("stop")["status"] == "stopped"
     wait_dead(second["pid"])
+
+
+@pytest.mark.slow
+def test_a_background_server_that_cannot_start_says_why(bg, tmp_path):
+    project, _home, _cli = bg
+    env = {
+        **os.environ,
+        "VIZZLY_HOME": str(tmp_path / "home"),
+        "VIZZLY_API_URL": "http://127.0.0.1:9",
+    }
+    env.pop("VIZZLY_TOKEN", None)
+    out = subprocess.run(
+        [sys.executable, "-m", "vizzly_tui", "--project", str(project), "serve", "--daemon",
+         "--baseline-build", "b1"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 4
+    assert "the background server exited with code 2" in out.stderr
+    assert "needs an API token" in out.stderr  # the tail of .vizzly/server.log
+    assert not (project / ".vizzly" / "server.pid").exists()

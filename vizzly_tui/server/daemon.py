@@ -146,8 +146,13 @@ def _human(ms: int | None) -> str | None:
     return f"{hours}h {minutes}m {secs}s" if hours else f"{minutes}m {secs}s"
 
 
-def start_daemon(project: Project, serve_args: Sequence[str]) -> dict[str, Any]:
-    """Start `vizzly-tui serve SERVE_ARGS` detached; "already_running" when one answers."""
+def start_daemon(
+    project: Project, serve_args: Sequence[str], *, token: str | None = None
+) -> dict[str, Any]:
+    """Start `vizzly-tui serve SERVE_ARGS` detached; "already_running" when one answers.
+
+    A --token reaches the child through its environment, never its command line (which
+    every user of the machine can read in `ps`)."""
     live = running(project)
     if live is not None:
         return {
@@ -166,6 +171,7 @@ def start_daemon(project: Project, serve_args: Sequence[str]) -> dict[str, Any]:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # survives the terminal closing; Ctrl-C here never reaches it
             cwd=str(project.root),
+            env={**os.environ, "VIZZLY_TOKEN": token} if token else None,
         )
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:

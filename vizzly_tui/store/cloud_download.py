@@ -79,6 +79,13 @@ def begin_download(
             changes.append(FileChange(relative, before, new.sha256))
     removed: list[str] = []
     touched = list(Baseline.select().where(Baseline.signature.in_(list(signatures))))
+    for old in touched:
+        # Same signature under another file name (an older cloud name): the old file goes.
+        if old.file_name not in file_names:
+            relative = files.relative_image_path(project, "baselines", old.file_name)
+            before = _keep(project, relative)
+            if before is not None:
+                changes.append(FileChange(relative, before, None))
     if replace:
         for old in Baseline.select().where(Baseline.signature.not_in(list(signatures))):
             touched.append(old)

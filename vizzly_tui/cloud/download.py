@@ -39,7 +39,9 @@ class DownloadRequest:
 @dataclass
 class Fetched:
     plan: Plan
-    blobs: dict[str, bytes]  # signature -> verified bytes (only those that changed)
+    # signature -> (sha256, size, width, height) of verified bytes already in objects/ (only
+    # the files that changed): the bytes are kept there, not in memory, as they arrive.
+    blobs: dict[str, tuple[str, int, int | None, int | None]]
     skipped: list[str] = field(default_factory=list)  # signatures already up to date
 
 
@@ -156,7 +158,7 @@ async def _fetch(
             plan = plans.plan_from_baselines(response, "latest", request.environment, branch)
         wanted = [e for e in plan.entries if e.sha256 is None or _on_disk(project, e) != e.sha256]
         skipped = [e.signature for e in plan.entries if e not in wanted]
-        blobs: dict[str, bytes] = {}
+        blobs: dict[str, tuple[str, int, int | None, int | None]] = {}
         limit = asyncio.Semaphore(CONCURRENCY)
         done = 0
 
@@ -164,8 +166,13 @@ async def _fetch(
             nonlocal done
             async with limit:
                 data = await client.download(entry.url, entry.file_name)
-            verify(entry, data, max_pixels)
-            blobs[entry.signature] = data
+            # Decoding and fsync'ing are slow: off the event loop (a server keeps serving).
+            await asyncio.to_thread(verify, entry, data, max_pixels)
+            # Content-addressed, so an object whose download is then refused is harmless;
+            # it becomes a baseline only through the decision.
+            sha = await asyncio.to_thread(files.store_object, project, data)
+            width, height = files.png_size(data) or (None, None)
+            blobs[entry.signature] = (sha, len(data), width, height)
             done += 1
             if progress:
                 progress(done, len(wanted))
@@ -186,17 +193,20 @@ def install_arguments(project: Project, fetched: Fetched, threshold: float) -> d
     plan = fetched.plan
     baselines = []
     for entry in plan.entries:
-        data = fetched.blobs.get(entry.signature)
-        if data is not None:
+        stored = fetched.blobs.get(entry.signature)
+        if stored is not None:
+            sha, size, *wh = stored
+            dims = (wh[0], wh[1]) if wh[0] is not None else None
+        else:  # up to date: the file already holds these bytes (kept in objects/ for undo)
+            data = (project.baselines_dir / entry.file_name).read_bytes()
             sha = files.store_object(project, data)
+            if sha != entry.sha256:
+                raise CloudError(
+                    f"baselines/{entry.file_name} changed during the download; nothing was "
+                    "installed, run the download again"
+                )
             size = len(data)
             dims = files.png_size(data)
-        else:  # up to date: the file already holds these bytes
-            path = project.baselines_dir / entry.file_name
-            sha = entry.sha256 or files.sha256_file(path)
-            head = path.read_bytes()
-            size = len(head)
-            dims = files.png_size(head)
         width, height = dims or (None, None)
         baselines.append(
             NewBaseline(

@@ -352,15 +352,13 @@ def serve(
     the background (`vizzly-tui stop` stops it); --status reports it.
     """
     if show_status or daemon:
-        from vizzly_tui.server import daemon as bg
-
-        if show_status:
-            data = bg.status(_project_or_create(ctx))
-            _emit(data, as_json, lambda: bg.status_text(data))
-            return
-        args = cli_cloud.serve_args(flags, set_baseline, baseline_build, baseline_comparison)
-        data = bg.start_daemon(_project_or_create(ctx), args, token=token)
-        _emit(data, as_json, lambda: bg.start_text(data))
+        cli_cloud.serve_background(
+            _project_or_create(ctx),
+            show_status=show_status,
+            as_json=as_json,
+            args=cli_cloud.serve_args(flags, set_baseline, baseline_build, baseline_comparison),
+            token=token,
+        )
         return
     from vizzly_tui.server.runner import run_async
     from vizzly_tui.server.runner import serve as serve_forever

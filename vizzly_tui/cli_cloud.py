@@ -244,6 +244,20 @@ def stop(ctx: click.Context, as_json: bool) -> None:
     _emit(data, as_json, lambda: _stop_text(data))
 
 
+def serve_background(
+    project: Project, *, show_status: bool, as_json: bool, args: list[str], token: str | None
+) -> None:
+    """`serve --status` and `serve --daemon`."""
+    from vizzly_tui.server import daemon as bg
+
+    if show_status:
+        data = bg.status(project)
+        _emit(data, as_json, lambda: bg.status_text(data))
+        return
+    data = bg.start_daemon(project, args, token=token)
+    _emit(data, as_json, lambda: bg.start_text(data))
+
+
 def _stop_text(data: dict[str, Any]) -> str:
     if data["status"] == "stopped":
         return f"stopped the server on port {data.get('port')} (pid {data['pid']})"

@@ -1,4 +1,4 @@
-"""`vizzly-tui run --json`: upstream's shape {status, exitCode, comparisons, summary, reportPath}."""
+"""`vizzly-tui run --json`: upstream shape {status, exitCode, comparisons, summary, reportPath}."""
 
 from __future__ import annotations
 

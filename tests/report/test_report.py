@@ -90,8 +90,28 @@ def test_report_out_folder_and_unknown_build(reported, tmp_path):
         main, ["--project", str(reported.root), "report", "--out", str(out)]
     )
     assert result.exit_code == 0 and (out / "index.html").is_file()
+    again = CliRunner().invoke(main, ["--project", str(reported.root), "report", "--out", str(out)])
+    assert again.exit_code == 0  # our own page is replaced
     missing = CliRunner().invoke(main, ["--project", str(reported.root), "report", "--build", "x"])
     assert missing.exit_code == 2 and "no build 'x'" in missing.output
+
+
+def test_report_never_overwrites_or_deletes_a_users_files(reported, tmp_path):
+    site = tmp_path / "site"
+    (site / "images").mkdir(parents=True)
+    (site / "images" / "logo.png").write_bytes(b"mine")
+    (site / "index.html").write_text("<html>my site</html>")
+    refused = CliRunner().invoke(
+        main, ["--project", str(reported.root), "report", "--out", str(site)]
+    )
+    assert refused.exit_code == 2 and "is not a vizzly-tui report" in refused.output
+    assert (site / "index.html").read_text() == "<html>my site</html>"
+    (site / "index.html").unlink()
+    result = CliRunner().invoke(
+        main, ["--project", str(reported.root), "report", "--out", str(site)]
+    )
+    assert result.exit_code == 0
+    assert (site / "images" / "logo.png").read_bytes() == b"mine"
 
 
 @pytest.mark.slow

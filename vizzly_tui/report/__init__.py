@@ -14,9 +14,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from vizzly_tui.errors import NotFound
+from vizzly_tui.errors import NotFound, UsageError
 from vizzly_tui.project import Project
-from vizzly_tui.report.page import render
+from vizzly_tui.report.page import GENERATOR, render
 from vizzly_tui.store import files
 
 SECTIONS = (
@@ -88,11 +88,18 @@ def write_report(
 ) -> Path:
     """Write `index.html` and its images into out_dir (default .vizzly/report); its path."""
     build, rows = collect(project, build_uid)
-    out = Path(out_dir) if out_dir is not None else project.vizzly_dir / "report"
+    default = project.vizzly_dir / "report"
+    out = Path(out_dir) if out_dir is not None else default
     if out.exists() and not out.is_dir():
-        raise NotFound(f"{out} exists and is not a folder")
-    # Images of an earlier report would be stale: start the images folder afresh.
-    shutil.rmtree(out / "images", ignore_errors=True)
+        raise UsageError(f"{out} exists and is not a folder")
+    target = out / "index.html"
+    if target.exists() and GENERATOR not in target.read_text(errors="replace")[:2000]:
+        # Never overwrite someone's own page (--out pointed at a website folder).
+        raise UsageError(f"{target} exists and is not a vizzly-tui report; choose another --out")
+    if out.resolve() == default.resolve():
+        # Our own folder: images of an earlier report would be stale. Elsewhere nothing is
+        # deleted (the folder may hold the user's files).
+        shutil.rmtree(out / "images", ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     copied: dict[str, str] = {}
     sections: dict[str, list[dict[str, Any]]] = {key: [] for key, _ in SECTIONS}
@@ -104,6 +111,5 @@ def write_report(
         key = _SECTION_OF.get(row["status"], row["status"])
         sections.setdefault(key, []).append(row)
     page = render(build, [(title, sections.get(key, [])) for key, title in SECTIONS])
-    target = out / "index.html"
     files.atomic_write(target, page.encode("utf-8"), durable=False)
     return target

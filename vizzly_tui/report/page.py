@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
+GENERATOR = '<meta name="generator" content="vizzly-tui report">'
 CSS = """
 :root{color-scheme:light dark;--bg:#fff;--fg:#1d2430;--muted:#5b6472;--line:#d8dde4;
 --fail:#c2410c;--new:#1d4ed8;--pass:#15803d;--err:#b91c1c;--card:#f6f8fa}
@@ -147,6 +148,7 @@ def render(build: dict[str, Any], sections: list[tuple[str, list[dict[str, Any]]
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"{GENERATOR}"
         "<title>Visual changes – vizzly-tui report</title>"
         f"<style>{CSS}</style></head><body>"
         f'<h1>Visual regression report</h1><p class="meta">{meta}</p>{counts}'

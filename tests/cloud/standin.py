@@ -59,11 +59,12 @@ class CloudStandIn:
         from vizzly_tui import identity
 
         self.builds[build.id] = build
-        for shot in build.shots:
+        for index, shot in enumerate(build.shots):
             props = {"browser": shot.browser, "viewport_width": shot.viewport_width}
-            _name, _sig, file_name, _ = identity.identify(
-                shot.name, props, build.signature_properties
-            )
+            try:
+                _, _, file_name, _ = identity.identify(shot.name, props, build.signature_properties)
+            except identity.InvalidName:  # the cloud may hold names no SDK can send
+                file_name = f"odd-{build.id}-{index}.png"
             shot.filename = shot.filename or file_name
             self.files[shot.filename] = shot.data
         return build

@@ -204,3 +204,11 @@ def test_hotspots_regions_and_signature_properties_arrive_with_the_set(project, 
     assert cli(project, "undo").exit_code == 0
     with open_store(project, write=False):
         assert Hotspot.select().count() == 0 and Region.select().count() == 0
+
+
+def test_a_screenshot_name_no_sdk_could_send_is_skipped_with_a_warning(project, cloud):
+    cloud.add_build(CloudBuild("b-odd", [Shot("home", CLOUD_HOME), Shot("../etc", CLOUD_CART)]))
+    result = cli(project, "baselines", "download", "b-odd")
+    assert result.exit_code == 0, result.output
+    assert "warning: skipped screenshot 2: invalid name '../etc'" in result.output
+    assert sorted(rows(project)) == ["home|1280|chrome"]

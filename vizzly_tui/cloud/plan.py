@@ -26,6 +26,10 @@ class CloudError(VizzlyError):
     """The cloud API refused, failed, or answered something we will not install."""
 
 
+class SkippedName(CloudError):
+    """A screenshot name no SDK could send (a path, a control character): skipped, as upstream."""
+
+
 @dataclass
 class Entry:
     """One screenshot of the download: where it comes from and where it goes."""
@@ -126,7 +130,7 @@ def entry_from(
     try:
         name = identity.sanitize_name(shot.get("name"))
     except identity.InvalidName as exc:
-        raise CloudError(f"{label}: invalid name {describe(shot.get('name'))}: {exc}") from None
+        raise SkippedName(f"{label}: invalid name {describe(shot.get('name'))}: {exc}") from None
     label = f"screenshot {name!r}"
     properties = _properties(shot)
     signature = identity.signature(name, properties, sig_props)
@@ -210,7 +214,15 @@ def plan_from_baselines(response: Any, mode: str, environment: str, branch: str 
     if status not in (None, "completed", "passed"):
         warnings.append(f"build {build_id} has status {status!r} (expected completed)")
     sig_props = _sig_props(response)
-    entries = _unique([entry_from(s, i, sig_props, warnings) for i, s in enumerate(shots)])
+    entries = []
+    for index, shot in enumerate(shots):
+        try:
+            entries.append(entry_from(shot, index, sig_props, warnings))
+        except SkippedName as exc:
+            warnings.append(f"skipped {exc}")
+    if not entries:
+        raise CloudError(f"build {build_id} has no screenshot with a usable name")
+    entries = _unique(entries)
     info = {
         "id": build_id,
         "name": _opt(build.get("name")),

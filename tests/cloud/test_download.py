@@ -77,7 +77,9 @@ def test_a_second_download_skips_files_whose_sha256_matches(project, cloud):
 
 
 def test_download_of_the_latest_passed_build_for_environment_and_branch(project, cloud):
-    cloud.add_build(CloudBuild("build-7", [Shot("home", png((0, 150, 0)))]))
+    # With hotspots: upstream throws a ReferenceError on this path (contract §3.7, §10.14).
+    hotspots = {"home": {"regions": [{"y1": 1, "y2": 9}], "confidence": "high"}}
+    cloud.add_build(CloudBuild("build-7", [Shot("home", png((0, 150, 0)))], hotspots=hotspots))
     cloud.latest[("staging", "release")] = "build-7"
     result = cli(
         project, "baselines", "download", "--environment", "staging", "--branch", "release",
@@ -89,6 +91,8 @@ def test_download_of_the_latest_passed_build_for_environment_and_branch(project,
     for part in ("environment=staging", "branch=release", "status=passed", "limit=1"):
         assert part in listing
     assert sorted(rows(project)) == ["home|1280|chrome"]
+    with open_store(project, write=False):
+        assert [h.name for h in Hotspot.select()] == ["home"]
     missing = cli(project, "baselines", "download", "--branch", "nowhere")
     assert missing.exit_code != 0
     assert "no passed build for test/nowhere" in missing.output

@@ -375,6 +375,6 @@ def register(app: web.Application, state: ServerState) -> None:
     r.add_post("/api/baseline/reset", reset)
     r.add_get("/api/events", events)
     r.add_get("/images/{folder}/{file}", image)
-    from vizzly_tui.server import cloud_routes
+    from vizzly_tui.server import cloud_routes  # POST /api/baselines/download
 
     cloud_routes.register(app)

@@ -244,7 +244,7 @@ def complete(project: Project, decision: Decision) -> None:
     elif action == "capture":
         pass  # a new baseline from a screenshot: its rows were written with the pending row
     elif action == "download":
-        from vizzly_tui.store import cloud_download
+        from vizzly_tui.store import cloud_download  # it imports this module: import here
 
         cloud_download.complete_download(project, decision)
     else:
@@ -281,7 +281,7 @@ def _complete_undo(project: Project, decision: Decision) -> None:
                 key=key, value=value, updated_at=now_ms()
             ).on_conflict_replace().execute()
     elif original.action == "download":
-        from vizzly_tui.store import cloud_download
+        from vizzly_tui.store import cloud_download  # it imports this module: import here
 
         cloud_download.undo_download(project, original, decision)
     Decision.update(undone=True).where(Decision.id == original.id).execute()

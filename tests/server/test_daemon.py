@@ -146,3 +146,38 @@ def test_a_background_server_that_cannot_start_says_why(bg, tmp_path):
     assert "the background server exited with code 2" in out.stderr
     assert "needs an API token" in out.stderr  # the tail of .vizzly/server.log
     assert not (project / ".vizzly" / "server.pid").exists()
+
+
+@pytest.mark.slow
+def test_stop_never_kills_a_process_that_is_not_this_projects_server(bg, tmp_path):
+    # This project's server died with kill -9; its pid now belongs to an unrelated program and
+    # its port to another project's server. Neither may be taken for this project's server.
+    project, home, cli = bg
+    other = tmp_path / "other"
+    (other / ".vizzly").mkdir(parents=True)
+    env = {**os.environ, "VIZZLY_HOME": str(home)}
+    port = free_port()
+    out = subprocess.run(
+        [sys.executable, "-m", "vizzly_tui", "--project", str(other), "serve", "--daemon",
+         "--port", str(port), "--json"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    other_pid = json.loads(out.stdout)["pid"]
+    bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        vizzly = project / ".vizzly"
+        (vizzly / "server.pid").write_text(f"{bystander.pid}\n")
+        (vizzly / "server.json").write_text(json.dumps({"pid": bystander.pid, "port": str(port)}))
+        assert cli("serve", "--status") == {"running": False}
+        (vizzly / "server.pid").write_text(f"{bystander.pid}\n")
+        (vizzly / "server.json").write_text(json.dumps({"pid": bystander.pid, "port": str(port)}))
+        assert cli("stop") == {"status": "not_running"}
+        assert bystander.poll() is None, "stop killed a process that was not its server"
+        assert healthy(port), "stop stopped another project's server"
+        assert not (vizzly / "server.pid").exists()  # the stale entry was cleaned away
+    finally:
+        bystander.kill()
+        bystander.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(other_pid, signal.SIGKILL)

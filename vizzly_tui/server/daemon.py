@@ -115,7 +115,10 @@ def running(project: Project) -> dict[str, Any] | None:
     except (TypeError, ValueError):
         port = None
     live = _alive(pid) and port is not None and data.get("pid") in (pid, None)
-    if live and port is not None and health(port) is not None:
+    # The server itself must say it is that pid: after a kill -9 the pid may belong to an
+    # unrelated program and the port to another project's server (never signal those).
+    answer = health(port) if live and port is not None else None
+    if answer is not None and answer.get("pid") == pid:
         return {"pid": pid, "port": port, "startTime": data.get("startTime")}
     _clean(project, pid)
     return None
@@ -182,7 +185,8 @@ def start_daemon(
         data = _read_json(project)
         if data is not None and data.get("pid") == child.pid:
             port = int(data["port"])
-            if health(port, timeout=0.5) is not None:
+            answer = health(port, timeout=0.5)
+            if answer is not None and answer.get("pid") == child.pid:
                 from vizzly_tui.store import files
 
                 files.atomic_write(_pid_file(project), f"{child.pid}\n".encode(), durable=False)

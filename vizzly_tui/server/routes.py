@@ -7,6 +7,7 @@ accept/reject, §10.15); /images serves only the three image folders of this pro
 
 from __future__ import annotations
 
+import os
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -194,6 +195,9 @@ async def health(request: web.Request) -> web.Response:
             "mode": "tdd",
             "baseline": baseline,
             "stats": stats,
+            # Not upstream's: lets `stop`/`serve --status` tell this server from a process
+            # that took over its pid or port after a kill -9.
+            "pid": os.getpid(),
         }
     )
 

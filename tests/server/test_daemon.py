@@ -181,3 +181,28 @@ def test_stop_never_kills_a_process_that_is_not_this_projects_server(bg, tmp_pat
         bystander.wait()
         with contextlib.suppress(ProcessLookupError):
             os.kill(other_pid, signal.SIGKILL)
+
+
+@pytest.mark.slow
+def test_two_starts_at_once_leave_one_server(bg):
+    project, home, cli = bg
+    env = {**os.environ, "VIZZLY_HOME": str(home)}
+    command = [sys.executable, "-m", "vizzly_tui", "--project", str(project), "serve",
+               "--daemon", "--json"]  # fmt: skip
+    starts = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    answers = []
+    for proc in starts:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        answers.append(json.loads(out))
+    pids = {a["pid"] for a in answers}
+    try:
+        assert sorted(a["status"] for a in answers) == ["already_running", "started"]
+        assert len(pids) == 1, f"two background servers for one project: {answers}"
+    finally:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

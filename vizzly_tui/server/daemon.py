@@ -155,7 +155,22 @@ def start_daemon(
     """Start `vizzly-tui serve SERVE_ARGS` detached; "already_running" when one answers.
 
     A --token reaches the child through its environment, never its command line (which
-    every user of the machine can read in `ps`)."""
+    every user of the machine can read in `ps`).
+
+    Two starts at once must not both spawn: the check, the spawn and the wait for /health
+    happen under `.vizzly/server.lock`, so the second one finds the first one's server."""
+    from filelock import FileLock, Timeout
+
+    try:
+        with FileLock(str(project.vizzly_dir / "server.lock"), timeout=START_TIMEOUT_S + 10):
+            return _start_locked(project, serve_args, token)
+    except Timeout:
+        raise ServerError(
+            "another `serve --daemon` for this project is still starting; try again"
+        ) from None
+
+
+def _start_locked(project: Project, serve_args: Sequence[str], token: str | None) -> dict[str, Any]:
     live = running(project)
     if live is not None:
         return {

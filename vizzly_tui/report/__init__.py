@@ -44,11 +44,22 @@ def _copy(project: Project, url: str | None, out: Path, copied: dict[str, str]) 
     if not source.is_file():
         return None
     target = out / "images" / folder / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)
+    _no_link(target.parent, out)
+    # Temp + rename: a symbolic link planted at the target is replaced, not written through.
+    files.atomic_write(target, source.read_bytes(), durable=False)
     link = f"images/{folder}/{html.escape(name, quote=True)}"
     copied[url] = link
     return link
+
+
+def _no_link(folder: Path, out: Path) -> None:
+    """Refuse when `folder` or a parent below `out` is a symbolic link: writing (or cleaning)
+    through it would touch files outside the report folder."""
+    for path in (folder, *folder.parents):
+        if path == out:
+            return
+        if path.is_symlink():
+            raise UsageError(f"{path} is a symbolic link; the report writes only into real folders")
 
 
 def collect(project: Project, build_uid: str | None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -92,6 +103,20 @@ def write_report(
     out = Path(out_dir) if out_dir is not None else default
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out} exists and is not a folder")
+    try:
+        return _write(project, build, rows, out, default)
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to {out}: {exc.strerror or exc}") from None
+
+
+def _write(
+    project: Project, build: dict[str, Any], rows: list[dict[str, Any]], out: Path, default: Path
+) -> Path:
+    # Our own folder inside .vizzly/: a link there would lead the clean-up below (and every
+    # write) outside .vizzly/. A --out given as a link is the user's choice.
+    if out.absolute() == default.absolute() and out.is_symlink():
+        raise UsageError(f"{out} is a symbolic link; the report writes only into real folders")
+    _no_link(out / "images", out)
     target = out / "index.html"
     if target.exists() and GENERATOR not in target.read_text(errors="replace")[:2000]:
         # Never overwrite someone's own page (--out pointed at a website folder).

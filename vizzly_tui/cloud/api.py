@@ -94,7 +94,7 @@ class CloudClient:
                 f"cannot reach the Vizzly API at {self.base_url}: {_why(exc)}"
             ) from exc
         try:
-            return json.loads(data)
+            return json.loads(data, parse_constant=_no_constant)
         except ValueError as exc:
             raise CloudError(f"GET {path} did not answer JSON: {exc}") from None
 
@@ -107,6 +107,12 @@ class CloudClient:
                 return await _read(response, MAX_FILE_BYTES, f"downloading {label}")
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise CloudError(f"downloading {label} failed: {_why(exc)}") from exc
+
+
+def _no_constant(literal: str) -> Any:
+    # NaN and Infinity are not JSON (Python's parser accepts them); the database would refuse
+    # them later as "malformed JSON", blaming the project instead of the API.
+    raise ValueError(f"{literal} is not a JSON value")
 
 
 async def _read(response: aiohttp.ClientResponse, limit: int, what: str) -> bytes:

@@ -49,6 +49,7 @@ class CloudStandIn:
         self.corrupt: dict[str, bytes] = {}  # file name -> bytes served instead
         self.wrong_sha: set[str] = set()  # file names whose listed sha256 is wrong
         self.hostile_name: dict[str, str] = {}  # screenshot name -> filename sent
+        self.redirect: dict[str, str] = {}  # file name -> Location it redirects to
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -154,6 +155,8 @@ class CloudStandIn:
         self.requests.append(
             (request.method, request.path_qs, request.headers.get("Authorization"))
         )
+        if name in self.redirect:
+            raise web.HTTPFound(self.redirect[name])
         data = self.corrupt.get(name, self.files.get(name))
         if data is None:
             return web.Response(status=404)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cloud.test_download import refused
+from tests.cloud.test_download import cli, refused
 
 
 @pytest.mark.parametrize(
@@ -20,3 +20,16 @@ def test_nan_or_infinity_in_the_response_is_refused_as_not_json(project, cloud, 
 
     cloud.shot_json = shot_json
     refused(project, cloud, "did not answer JSON")
+
+
+def test_a_file_url_redirecting_off_http_is_refused_and_named(project, cloud):
+    cloud.redirect[cloud.builds["build-1"].shots[0].filename] = "file:///etc/passwd"
+    refused(project, cloud, "redirected to an address that is not http(s): file:///etc/passwd")
+
+
+def test_a_file_url_redirecting_to_another_http_address_is_followed(project, cloud):
+    # Pre-signed storage URLs redirect; the bytes are verified whatever their origin.
+    shots = cloud.builds["build-1"].shots
+    cloud.redirect[shots[0].filename] = f"{cloud.url}/files/{shots[0].filename}-moved"
+    cloud.files[f"{shots[0].filename}-moved"] = shots[0].data
+    assert cli(project, "baselines", "download", "build-1").exit_code == 0

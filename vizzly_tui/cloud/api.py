@@ -131,6 +131,10 @@ async def _read(response: aiohttp.ClientResponse, limit: int, what: str) -> byte
 def _why(exc: BaseException) -> str:
     if isinstance(exc, asyncio.TimeoutError):
         return "timed out"
+    if isinstance(
+        exc, aiohttp.NonHttpUrlRedirectClientError | aiohttp.InvalidUrlRedirectClientError
+    ):
+        return f"redirected to an address that is not http(s): {exc}"
     if isinstance(exc, aiohttp.ClientPayloadError):
         return f"the connection closed before the whole body arrived ({exc})"
     return str(exc) or type(exc).__name__

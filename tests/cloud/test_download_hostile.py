@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cloud.test_download import cli, refused
+from tests.cloud.conftest import png
+from tests.cloud.test_download import baseline_files, cli, refused, rows, sha
 
 
 @pytest.mark.parametrize(
@@ -33,3 +34,22 @@ def test_a_file_url_redirecting_to_another_http_address_is_followed(project, clo
     cloud.redirect[shots[0].filename] = f"{cloud.url}/files/{shots[0].filename}-moved"
     cloud.files[f"{shots[0].filename}-moved"] = shots[0].data
     assert cli(project, "baselines", "download", "build-1").exit_code == 0
+
+
+def test_undo_of_a_download_never_overwrites_a_baseline_captured_after_it(project, cloud):
+    from vizzly_tui.capture import CaptureSettings, capture, start_build
+    from vizzly_tui.store.store import open_store
+
+    assert cli(project, "baselines", "download", "build-1").exit_code == 0  # removes old-page
+    newer = png((10, 200, 10), text="old-page, captured after the download")
+    with open_store(project) as store:
+        build = start_build(store, "serve")
+        props = {"browser": "chrome", "viewport": {"width": 1280, "height": 200}}
+        record = capture(store, build.id, "old-page", newer, props, CaptureSettings())
+    assert record.status == "new"
+    kept = baseline_files(project)
+    result = cli(project, "undo")
+    assert result.exit_code == 2, result.output
+    assert "old-page" in result.output and "after the download" in result.output
+    assert baseline_files(project) == kept  # nothing moved
+    assert rows(project)["old-page|1280|chrome"] == sha(newer)

@@ -205,6 +205,28 @@ def complete_download(project: Project, decision: Decision) -> None:
     _put_settings(after["settings"])
 
 
+def undo_blocked(original: Decision) -> str | None:
+    """Why the download cannot be undone now: a baseline it wrote or removed was changed
+    since (a capture, an accept, a reset), and putting the old one back would destroy it."""
+    after = original.snapshot["after"]
+    left = {b["signature"]: b["sha256"] for b in after["baselines"]}
+    left.update(dict.fromkeys(after["removed"]))
+    rows = Baseline.select(Baseline.signature, Baseline.name, Baseline.sha256).where(
+        Baseline.signature.in_(list(left))
+    )
+    now = {row.signature: (row.name, row.sha256) for row in rows}
+    changed = sorted(
+        now.get(sig, (sig,))[0] for sig, sha in left.items() if now.get(sig, (sig, None))[1] != sha
+    )
+    if not changed:
+        return None
+    shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+    return (
+        f"the baseline of {shown} changed after the download of {original.name}; undo or "
+        "review that change first"
+    )
+
+
 def undo_download(project: Project, original: Decision, undo: Decision) -> None:
     """The previous baseline set and cloud data, back as they were before the download."""
     before = original.snapshot["before"]

@@ -145,6 +145,10 @@ def undo_blocked(original: Decision) -> str | None:
         ):
             return f"{label} was captured again after it was removed; review the new result instead"
         return None
+    if original.action == "download":
+        from vizzly_tui.store import cloud_download  # it imports this module: import here
+
+        return cloud_download.undo_blocked(original)
     if original.action in ("accept", "reject"):
         current = comparison_of(original)
         if current is None:

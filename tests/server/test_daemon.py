@@ -185,7 +185,7 @@ def test_stop_never_kills_a_process_that_is_not_this_projects_server(bg, tmp_pat
 
 @pytest.mark.slow
 def test_two_starts_at_once_leave_one_server(bg):
-    project, home, cli = bg
+    project, home, _cli = bg
     env = {**os.environ, "VIZZLY_HOME": str(home)}
     command = [sys.executable, "-m", "vizzly_tui", "--project", str(project), "serve",
                "--daemon", "--json"]  # fmt: skip
@@ -206,3 +206,32 @@ def test_two_starts_at_once_leave_one_server(bg):
         for pid in pids:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+
+
+@pytest.mark.slow
+def test_a_stale_pid_file_does_not_hide_a_live_server(bg):
+    # A background server died with kill -9 (server.pid stays); a foreground `serve` then
+    # started for the project. status must find the live one and keep its registry entry.
+    project, home, cli = bg
+    first = cli("serve", "--daemon", "--port", str(free_port()))
+    os.kill(first["pid"], signal.SIGKILL)
+    wait_dead(first["pid"])
+    port = free_port()
+    env = {**os.environ, "VIZZLY_HOME": str(home)}
+    live = subprocess.Popen(
+        [sys.executable, "-m", "vizzly_tui", "--project", str(project), "serve",
+         "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not healthy(port) or port not in registry_ports(home):
+            assert time.monotonic() < deadline and live.poll() is None
+            time.sleep(0.05)
+        status = cli("serve", "--status")
+        assert status["running"] is True and status["pid"] == live.pid
+        assert port in registry_ports(home)
+        assert cli("serve", "--daemon")["status"] == "already_running"
+    finally:
+        live.terminate()
+        live.wait(10)

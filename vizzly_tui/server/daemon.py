@@ -95,32 +95,46 @@ def _clean(project: Project, pid: int | None) -> None:
             registry.unregister(directory=project.root)
 
 
-def running(project: Project) -> dict[str, Any] | None:
-    """The live server of this project {pid, port, startTime}, cleaning a stale entry."""
-    pid = _read_pid(project)
-    data = _read_json(project) or {}
-    if pid is None:
-        pid = data.get("pid") if isinstance(data.get("pid"), int) else None
-    if pid is None:
-        registry = _registry()
-        if registry is not None:
-            with registry:
-                found = registry.find(directory=project.root)
-            if found is not None:
-                pid, data = found["pid"], {"port": found["port"], **data}
-    if pid is None:
-        return None
+def _port(value: Any) -> int | None:
     try:
-        port = int(data.get("port"))
-    except (TypeError, ValueError):
-        port = None
-    live = _alive(pid) and port is not None and data.get("pid") in (pid, None)
-    # The server itself must say it is that pid: after a kill -9 the pid may belong to an
-    # unrelated program and the port to another project's server (never signal those).
-    answer = health(port) if live and port is not None else None
-    if answer is not None and answer.get("pid") == pid:
-        return {"pid": pid, "port": port, "startTime": data.get("startTime")}
-    _clean(project, pid)
+        port = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return port if 0 < port < 65536 else None
+
+
+def running(project: Project) -> dict[str, Any] | None:
+    """The live server of this project {pid, port, startTime}, cleaning a stale entry.
+
+    Candidates: server.pid, server.json and the registry, which may disagree after a kill -9
+    (a stale server.pid beside the server.json of a foreground `serve` started since). A
+    candidate is live only when its port answers /health with its own pid."""
+    data = _read_json(project) or {}
+    json_pid = data.get("pid") if type(data.get("pid")) is int else None
+    port = _port(data.get("port"))
+    candidates: list[tuple[int, int | None]] = []
+    pid_file = _read_pid(project)
+    if pid_file is not None:
+        candidates.append((pid_file, port if json_pid in (pid_file, None) else None))
+    if json_pid is not None:
+        candidates.append((json_pid, port))
+    registry = _registry()
+    if registry is not None:
+        with registry:
+            found = registry.find(directory=project.root)
+        if found is not None:
+            candidates.append((found["pid"], _port(found["port"])))
+    for pid, candidate_port in candidates:
+        if candidate_port is None or not _alive(pid):
+            continue
+        answer = health(candidate_port)
+        # The server itself must say it is that pid: after a kill -9 the pid may belong to an
+        # unrelated program and the port to another project's server (never signal those).
+        if answer is not None and answer.get("pid") == pid:
+            started = data.get("startTime") if json_pid == pid else None
+            return {"pid": pid, "port": candidate_port, "startTime": started}
+    if candidates:
+        _clean(project, json_pid)
     return None
 
 

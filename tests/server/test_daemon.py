@@ -235,3 +235,15 @@ def test_a_stale_pid_file_does_not_hide_a_live_server(bg):
     finally:
         live.terminate()
         live.wait(10)
+
+
+@pytest.mark.slow
+def test_the_log_of_a_long_lived_project_is_rotated_at_start(bg):
+    project, _home, cli = bg
+    log = project / ".vizzly" / "server.log"
+    log.write_bytes(b"x" * (6 << 20))  # months of screenshot lines
+    started = cli("serve", "--daemon", "--port", str(free_port()))
+    assert started["status"] == "started"
+    assert log.stat().st_size < 4096 and b"serving" in log.read_bytes()
+    assert (project / ".vizzly" / "server.log.1").stat().st_size == 6 << 20  # one generation
+    assert cli("stop")["status"] == "stopped"

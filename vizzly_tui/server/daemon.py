@@ -25,6 +25,7 @@ from vizzly_tui.project import Project
 
 START_TIMEOUT_S = 30.0
 STOP_GRACE_S = 5.0
+LOG_ROTATE_BYTES = 5 << 20
 
 
 def _pid_file(project: Project):
@@ -194,6 +195,10 @@ def _start_locked(project: Project, serve_args: Sequence[str], token: str | None
             "dashboardUrl": _url(live["port"]),
         }
     log_path = project.vizzly_dir / "server.log"
+    with contextlib.suppress(OSError):
+        # A background server logs a line per screenshot, for months: keep one old generation.
+        if log_path.stat().st_size > LOG_ROTATE_BYTES:
+            os.replace(log_path, log_path.with_name("server.log.1"))
     command = [sys.executable, "-m", "vizzly_tui", "--project", str(project.root), "serve"]
     with open(log_path, "ab") as log:
         child = subprocess.Popen(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +51,7 @@ class CloudStandIn:
         self.wrong_sha: set[str] = set()  # file names whose listed sha256 is wrong
         self.hostile_name: dict[str, str] = {}  # screenshot name -> filename sent
         self.redirect: dict[str, str] = {}  # file name -> Location it redirects to
+        self.edit_json: Any = None  # text -> text: tampers with the tdd-baselines body
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -131,7 +133,10 @@ class CloudStandIn:
         build = self.builds.get(request.match_info["id"])
         if build is None:
             return web.json_response({"error": "Build not found"}, status=404)
-        return web.json_response(self.baselines_json(build))
+        text = json.dumps(self.baselines_json(build))
+        if self.edit_json is not None:
+            text = self.edit_json(text)
+        return web.Response(text=text, content_type="application/json")
 
     async def builds_list(self, request: web.Request) -> web.Response:
         if not self._authorised(request):

@@ -23,6 +23,12 @@ def test_nan_or_infinity_in_the_response_is_refused_as_not_json(project, cloud, 
     refused(project, cloud, "did not answer JSON")
 
 
+def test_a_number_too_large_for_a_float_is_refused_as_not_json(project, cloud):
+    # 1e999 parses as infinity; stored, it made the database answer "malformed JSON".
+    cloud.edit_json = lambda text: text.replace('"width": 320', '"width": 1e999', 1)
+    refused(project, cloud, "did not answer JSON")
+
+
 def test_a_file_url_redirecting_off_http_is_refused_and_named(project, cloud):
     cloud.redirect[cloud.builds["build-1"].shots[0].filename] = "file:///etc/passwd"
     refused(project, cloud, "redirected to an address that is not http(s): file:///etc/passwd")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -94,7 +95,7 @@ class CloudClient:
                 f"cannot reach the Vizzly API at {self.base_url}: {_why(exc)}"
             ) from exc
         try:
-            return json.loads(data, parse_constant=_no_constant)
+            return json.loads(data, parse_constant=_no_constant, parse_float=_finite)
         except ValueError as exc:
             raise CloudError(f"GET {path} did not answer JSON: {exc}") from None
 
@@ -113,6 +114,13 @@ def _no_constant(literal: str) -> Any:
     # NaN and Infinity are not JSON (Python's parser accepts them); the database would refuse
     # them later as "malformed JSON", blaming the project instead of the API.
     raise ValueError(f"{literal} is not a JSON value")
+
+
+def _finite(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):  # 1e999: too large for a float, it would become infinity
+        raise ValueError(f"{literal} is too large a number")
+    return value
 
 
 async def _read(response: aiohttp.ClientResponse, limit: int, what: str) -> bytes:

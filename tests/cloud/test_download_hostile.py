@@ -6,6 +6,8 @@ import pytest
 
 from tests.cloud.conftest import png
 from tests.cloud.test_download import baseline_files, cli, refused, rows, sha
+from vizzly_tui.store.models import Build
+from vizzly_tui.store.store import open_store
 
 
 @pytest.mark.parametrize(
@@ -59,3 +61,39 @@ def test_undo_of_a_download_never_overwrites_a_baseline_captured_after_it(projec
     assert "old-page" in result.output and "after the download" in result.output
     assert baseline_files(project) == kept  # nothing moved
     assert rows(project)["old-page|1280|chrome"] == sha(newer)
+
+
+def test_terminal_escapes_from_the_api_never_reach_the_terminal(project, cloud):
+    evil = "main\x1b]0;owned\x07\x1b[2J\x9b31m"
+    original = cloud.baselines_json
+
+    def baselines_json(build):
+        body = original(build)
+        body["build"].update(name=evil, branch=evil, commit_message="fix\n\x1b[31mred")
+        return body
+
+    cloud.baselines_json = baselines_json
+    result = cli(project, "baselines", "download", "build-1")
+    assert result.exit_code == 0, result.output
+    assert (
+        "\x1b" not in result.output and "\x9b" not in result.output and "\x07" not in result.output
+    )
+    assert "main" in result.output
+    info = cli(project, "baselines", "--info", "home")
+    assert "\x1b" not in info.output and "cloud build build-1" in info.output
+    with open_store(project, write=False):
+        build = Build.get(Build.kind == "baseline-cloud")
+        assert build.commit_message == "fix\n\ufffd[31mred"  # it keeps its lines
+        assert "\x1b" not in build.name and "\x9b" not in build.branch
+
+
+def test_a_build_id_with_control_characters_is_refused(project, cloud):
+    original = cloud.baselines_json
+
+    def baselines_json(build):
+        body = original(build)
+        body["build"]["id"] = "b\x1b[2J"
+        return body
+
+    cloud.baselines_json = baselines_json
+    refused(project, cloud, "control character")

@@ -71,12 +71,27 @@ def _text(value: Any, what: str) -> str:
     return value
 
 
-def _opt(value: Any) -> str | None:
+# C0, DEL and C1 controls: an escape sequence in a build name would drive the terminal that
+# prints it (retitle it, clear it, fake output). A commit message keeps its tabs and lines.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _opt(value: Any, *, lines: bool = False) -> str | None:
+    """A text of the API's build information, its control characters replaced."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
-    return str(value)
+    return (_CONTROL_BUT_LINES if lines else _CONTROL).sub("\ufffd", str(value))
+
+
+def _id(value: Any, what: str) -> str | None:
+    """A build id: stored, printed and part of a uid, so one with control characters is
+    refused rather than altered."""
+    if isinstance(value, str) and _CONTROL.search(value):
+        raise CloudError(f"the API gave {what} {describe(value)} with a control character")
+    return _opt(value)
 
 
 def _file_name(raw: Any, derived: str, label: str, warnings: list[str]) -> str:
@@ -200,7 +215,7 @@ def plan_from_baselines(response: Any, mode: str, environment: str, branch: str 
     build = response.get("build")
     if not isinstance(build, dict):
         raise CloudError("the tdd-baselines response has no 'build' object")
-    build_id = _text(_opt(build.get("id")), "a build id")
+    build_id = _text(_id(build.get("id"), "a build id"), "a build id")
     status = build.get("status")
     if status == "failed":
         raise CloudError(
@@ -228,7 +243,7 @@ def plan_from_baselines(response: Any, mode: str, environment: str, branch: str 
         "name": _opt(build.get("name")),
         "status": _opt(status),
         "commitSha": _opt(build.get("commit_sha")),
-        "commitMessage": _opt(build.get("commit_message")),
+        "commitMessage": _opt(build.get("commit_message"), lines=True),
         "approvalStatus": _opt(build.get("approval_status")),
         "completedAt": _opt(build.get("completed_at")),
         "branch": _opt(build.get("branch")) or branch,
@@ -270,6 +285,6 @@ def plan_from_comparison(response: Any, comparison_id: str, sig_props: list[str]
     entry = entry_from(merged, 0, sig_props, warnings, need_sha=False)
     if entry.sha256 is None:
         warnings.append(f"{entry.name}: the API gave no sha256; the file is checked as a PNG only")
-    build_id = _opt(shot.get("build_id")) or "comparison-baseline"
+    build_id = _id(shot.get("build_id"), "a build id") or "comparison-baseline"
     info = {"id": build_id, "name": f"Comparison {comparison_id[:8]}", "status": None}
     return Plan("comparison", False, info, sig_props, [entry], warnings=warnings)

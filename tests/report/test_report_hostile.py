@@ -60,3 +60,17 @@ def test_an_out_folder_given_as_a_link_is_the_users_choice(reported, tmp_path):
     result = report(reported, "--out", str(tmp_path / "public"))
     assert result.exit_code == 0, result.output
     assert (real / "index.html").is_file() and (real / "images").is_dir()
+
+
+def test_an_image_linked_to_a_file_outside_vizzly_is_not_published(reported, tmp_path):
+    # A checked-out .vizzly/ may hold a planted link; the report is often published by CI.
+    secret = tmp_path / "id_rsa"
+    secret.write_text("PRIVATE KEY")
+    current = reported.vizzly_dir / "current"
+    victim = sorted(current.iterdir())[0]
+    victim.unlink()
+    victim.symlink_to(secret)
+    result = report(reported, "--out", str(tmp_path / "public"))
+    assert result.exit_code == 0, result.output
+    published = [p.read_bytes() for p in (tmp_path / "public").rglob("*") if p.is_file()]
+    assert not any(b"PRIVATE KEY" in data for data in published)

@@ -37,10 +37,11 @@ def _copy(project: Project, url: str | None, out: Path, copied: dict[str, str]) 
         return copied[url]
     folder, _, name = url.removeprefix("/images/").partition("/")
     try:
-        relative = files.relative_image_path(project, folder, name)
+        # Resolved: a link in .vizzly/ to a file elsewhere must not be copied into a report
+        # that a CI job publishes.
+        source = files.resolve_in_vizzly(project, files.relative_image_path(project, folder, name))
     except ValueError:
         return None
-    source = project.vizzly_dir / relative
     if not source.is_file():
         return None
     target = out / "images" / folder / name

@@ -247,3 +247,23 @@ def test_the_log_of_a_long_lived_project_is_rotated_at_start(bg):
     assert log.stat().st_size < 4096 and b"serving" in log.read_bytes()
     assert (project / ".vizzly" / "server.log.1").stat().st_size == 6 << 20  # one generation
     assert cli("stop")["status"] == "stopped"
+
+
+@pytest.mark.slow
+def test_a_log_linked_to_a_file_outside_vizzly_is_never_written_through(bg, tmp_path):
+    project, home, _cli = bg
+    victim = tmp_path / "bashrc"
+    victim.write_text("export PATH\n")
+    (project / ".vizzly" / "server.log").symlink_to(victim)
+    out = subprocess.run(
+        [sys.executable, "-m", "vizzly_tui", "--project", str(project), "serve", "--daemon"],
+        env={**os.environ, "VIZZLY_HOME": str(home)}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    started = project / ".vizzly" / "server.pid"
+    if started.exists():  # the defect: a server started, writing through the link
+        with contextlib.suppress(ProcessLookupError, ValueError):
+            os.kill(int(started.read_text()), signal.SIGKILL)
+    assert out.returncode == 4, out.stdout
+    assert "server.log is a symbolic link" in out.stderr
+    assert victim.read_text() == "export PATH\n"
+    assert not (project / ".vizzly" / "server.pid").exists()

@@ -26,6 +26,7 @@ from vizzly_tui.project import Project
 START_TIMEOUT_S = 30.0
 STOP_GRACE_S = 5.0
 LOG_ROTATE_BYTES = 5 << 20
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # not on Windows
 
 
 def _pid_file(project: Project):
@@ -200,7 +201,15 @@ def _start_locked(project: Project, serve_args: Sequence[str], token: str | None
         if log_path.stat().st_size > LOG_ROTATE_BYTES:
             os.replace(log_path, log_path.with_name("server.log.1"))
     command = [sys.executable, "-m", "vizzly_tui", "--project", str(project.root), "serve"]
-    with open(log_path, "ab") as log:
+    try:
+        # O_NOFOLLOW: a link planted at .vizzly/server.log must not get the log appended to
+        # whatever it points at (a shell profile...).
+        fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW, 0o644)
+    except OSError as exc:
+        if log_path.is_symlink():
+            raise ServerError(f"{log_path} is a symbolic link; remove it and start again") from None
+        raise ServerError(f"cannot open {log_path}: {exc.strerror or exc}") from None
+    with open(fd, "ab") as log:
         child = subprocess.Popen(
             [*command, *serve_args],
             stdin=subprocess.DEVNULL,

@@ -267,3 +267,27 @@ def test_a_log_linked_to_a_file_outside_vizzly_is_never_written_through(bg, tmp_
     assert "server.log is a symbolic link" in out.stderr
     assert victim.read_text() == "export PATH\n"
     assert not (project / ".vizzly" / "server.pid").exists()
+
+
+@pytest.mark.slow
+def test_a_server_too_busy_to_answer_keeps_its_discovery_files(bg):
+    # Its port accepts connections but /health does not answer in time: perhaps a live server
+    # under load. Its server.json (how SDKs find it) must not be deleted on a guess.
+    project, _home, cli = bg
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)  # accepts (backlog), never answers
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        vizzly = project / ".vizzly"
+        port = listener.getsockname()[1]
+        (vizzly / "server.pid").write_text(f"{alive.pid}\n")
+        (vizzly / "server.json").write_text(json.dumps({"pid": alive.pid, "port": str(port)}))
+        assert cli("serve", "--status")["running"] is False
+        assert cli("stop") == {"status": "not_running"}
+        assert alive.poll() is None
+        assert (vizzly / "server.json").exists() and (vizzly / "server.pid").exists()
+    finally:
+        alive.kill()
+        alive.wait()
+        listener.close()

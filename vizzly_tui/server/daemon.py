@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from typing import Any
@@ -26,6 +27,7 @@ from vizzly_tui.project import Project
 START_TIMEOUT_S = 30.0
 STOP_GRACE_S = 5.0
 LOG_ROTATE_BYTES = 5 << 20
+HEALTH_TIMEOUT_S = 3.0
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # not on Windows
 
 
@@ -62,12 +64,22 @@ def _alive(pid: int) -> bool:
 
 
 def health(port: int, timeout: float = 1.0) -> dict[str, Any] | None:
+    answer, _ = _probe(port, timeout)
+    return answer
+
+
+def _probe(port: int, timeout: float) -> tuple[dict[str, Any] | None, bool]:
+    """(/health's answer or None, whether it merely did not answer in time)."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=timeout) as r:
             data = json.loads(r.read())
+    except TimeoutError:
+        return None, True
+    except urllib.error.URLError as exc:
+        return None, isinstance(exc.reason, TimeoutError)
     except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) and data.get("status") == "ok" else None
+        return None, False
+    return (data if isinstance(data, dict) and data.get("status") == "ok" else None), False
 
 
 def _url(port: int) -> str:
@@ -126,16 +138,20 @@ def running(project: Project) -> dict[str, Any] | None:
             found = registry.find(directory=project.root)
         if found is not None:
             candidates.append((found["pid"], _port(found["port"])))
+    unsure = False
     for pid, candidate_port in candidates:
         if candidate_port is None or not _alive(pid):
             continue
-        answer = health(candidate_port)
+        answer, slow = _probe(candidate_port, HEALTH_TIMEOUT_S)
+        unsure = unsure or slow
         # The server itself must say it is that pid: after a kill -9 the pid may belong to an
         # unrelated program and the port to another project's server (never signal those).
         if answer is not None and answer.get("pid") == pid:
             started = data.get("startTime") if json_pid == pid else None
             return {"pid": pid, "port": candidate_port, "startTime": started}
-    if candidates:
+    if candidates and not unsure:
+        # A live pid whose port accepted but did not answer in time may be a server under
+        # load: its server.json (how SDKs find it) is not deleted on a guess.
         _clean(project, json_pid)
     return None
 

@@ -7,6 +7,7 @@ accept/reject, §10.15); /images serves only the three image folders of this pro
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from typing import TYPE_CHECKING, Any
@@ -186,7 +187,8 @@ def _health_data(state: ServerState) -> tuple[dict[str, Any] | None, dict[str, A
 
 async def health(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
-    baseline, stats = await state.run(_health_data, state)
+    loop = asyncio.get_running_loop()
+    baseline, stats = await loop.run_in_executor(state.light, _health_data, state)
     return web.json_response(
         {
             "status": "ok",

@@ -273,7 +273,7 @@ def test_a_log_linked_to_a_file_outside_vizzly_is_never_written_through(bg, tmp_
 def test_a_server_too_busy_to_answer_keeps_its_discovery_files(bg):
     # Its port accepts connections but /health does not answer in time: perhaps a live server
     # under load. Its server.json (how SDKs find it) must not be deleted on a guess.
-    project, _home, cli = bg
+    project, home, cli = bg
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(8)  # accepts (backlog), never answers
@@ -287,6 +287,14 @@ def test_a_server_too_busy_to_answer_keeps_its_discovery_files(bg):
         assert cli("stop") == {"status": "not_running"}
         assert alive.poll() is None
         assert (vizzly / "server.json").exists() and (vizzly / "server.pid").exists()
+        # Nor does a second server start over it.
+        out = subprocess.run(
+            [sys.executable, "-m", "vizzly_tui", "--project", str(project), "serve", "--daemon"],
+            env={**os.environ, "VIZZLY_HOME": str(home)}, capture_output=True, text=True,
+            timeout=60,
+        )  # fmt: skip
+        assert out.returncode == 4 and "does not answer" in out.stderr
+        assert json.loads((vizzly / "server.json").read_text())["pid"] == alive.pid
     finally:
         alive.kill()
         alive.wait()

@@ -117,7 +117,24 @@ def _port(value: Any) -> int | None:
     return port if 0 < port < 65536 else None
 
 
+class Unanswering(Exception):
+    """A live pid whose port accepts connections but whose /health did not answer in time."""
+
+    def __init__(self, pid: int, port: int) -> None:
+        super().__init__(pid, port)
+        self.pid, self.port = pid, port
+
+
 def running(project: Project) -> dict[str, Any] | None:
+    """`_running`, with a server that does not answer taken as not running (nothing is
+    signalled or cleaned on a guess)."""
+    try:
+        return _running(project)
+    except Unanswering:
+        return None
+
+
+def _running(project: Project) -> dict[str, Any] | None:
     """The live server of this project {pid, port, startTime}, cleaning a stale entry.
 
     Candidates: server.pid, server.json and the registry, which may disagree after a kill -9
@@ -138,20 +155,23 @@ def running(project: Project) -> dict[str, Any] | None:
             found = registry.find(directory=project.root)
         if found is not None:
             candidates.append((found["pid"], _port(found["port"])))
-    unsure = False
+    unsure: Unanswering | None = None
     for pid, candidate_port in candidates:
         if candidate_port is None or not _alive(pid):
             continue
         answer, slow = _probe(candidate_port, HEALTH_TIMEOUT_S)
-        unsure = unsure or slow
+        if slow:
+            unsure = Unanswering(pid, candidate_port)
         # The server itself must say it is that pid: after a kill -9 the pid may belong to an
         # unrelated program and the port to another project's server (never signal those).
         if answer is not None and answer.get("pid") == pid:
             started = data.get("startTime") if json_pid == pid else None
             return {"pid": pid, "port": candidate_port, "startTime": started}
-    if candidates and not unsure:
+    if unsure is not None:
         # A live pid whose port accepted but did not answer in time may be a server under
         # load: its server.json (how SDKs find it) is not deleted on a guess.
+        raise unsure
+    if candidates:
         _clean(project, json_pid)
     return None
 
@@ -203,7 +223,14 @@ def start_daemon(
 
 
 def _start_locked(project: Project, serve_args: Sequence[str], token: str | None) -> dict[str, Any]:
-    live = running(project)
+    try:
+        live = _running(project)
+    except Unanswering as busy:
+        # Perhaps this project's server under load: a second one would take over server.json.
+        raise ServerError(
+            f"a process (pid {busy.pid}) holds port {busy.port} from .vizzly/server.json but "
+            "its /health does not answer; try again, or stop it if it is stuck"
+        ) from None
     if live is not None:
         return {
             "status": "already_running",

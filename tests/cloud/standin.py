@@ -52,6 +52,7 @@ class CloudStandIn:
         self.hostile_name: dict[str, str] = {}  # screenshot name -> filename sent
         self.redirect: dict[str, str] = {}  # file name -> Location it redirects to
         self.edit_json: Any = None  # text -> text: tampers with the tdd-baselines body
+        self.error: tuple[int, str] | None = None  # (status, body) tdd-baselines answers
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -130,6 +131,8 @@ class CloudStandIn:
     async def tdd_baselines(self, request: web.Request) -> web.Response:
         if not self._authorised(request):
             return web.json_response({"error": "Unauthorized"}, status=401)
+        if self.error is not None:
+            return web.Response(status=self.error[0], text=self.error[1])
         build = self.builds.get(request.match_info["id"])
         if build is None:
             return web.json_response({"error": "Build not found"}, status=404)

@@ -97,3 +97,10 @@ def test_a_build_id_with_control_characters_is_refused(project, cloud):
 
     cloud.baselines_json = baselines_json
     refused(project, cloud, "control character")
+
+
+def test_an_error_body_from_the_api_is_shown_without_its_control_characters(project, cloud):
+    cloud.error = (500, "\x1b]0;owned\x07\x1b[2Jinternal error")
+    refused(project, cloud, "answered 500")
+    result = cli(project, "baselines", "download", "build-1")
+    assert "internal error" in result.output and "\x1b" not in result.output

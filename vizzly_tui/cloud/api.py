@@ -17,7 +17,7 @@ from typing import Any
 import aiohttp
 
 from vizzly_tui import __version__
-from vizzly_tui.cloud.plan import CloudError
+from vizzly_tui.cloud.plan import CONTROL_CHARACTERS, CloudError
 from vizzly_tui.errors import EXIT_USAGE
 
 DEFAULT_API_URL = "https://app.vizzly.dev"
@@ -86,6 +86,7 @@ class CloudClient:
                     raise CloudError(f"not found on the Vizzly API: GET {path} answered 404")
                 if response.status >= 300:
                     body = (await response.content.read(300)).decode("utf-8", "replace")[:300]
+                    body = CONTROL_CHARACTERS.sub("\ufffd", body)  # printed on a terminal
                     raise CloudError(
                         f"the Vizzly API answered {response.status} for GET {path}: {body}"
                     )

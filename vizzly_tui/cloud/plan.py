@@ -73,7 +73,7 @@ def _text(value: Any, what: str) -> str:
 
 # C0, DEL and C1 controls: an escape sequence in a build name would drive the terminal that
 # prints it (retitle it, clear it, fake output). A commit message keeps its tabs and lines.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
@@ -83,13 +83,13 @@ def _opt(value: Any, *, lines: bool = False) -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
-    return (_CONTROL_BUT_LINES if lines else _CONTROL).sub("\ufffd", str(value))
+    return (_CONTROL_BUT_LINES if lines else CONTROL_CHARACTERS).sub("\ufffd", str(value))
 
 
 def _id(value: Any, what: str) -> str | None:
     """A build id: stored, printed and part of a uid, so one with control characters is
     refused rather than altered."""
-    if isinstance(value, str) and _CONTROL.search(value):
+    if isinstance(value, str) and CONTROL_CHARACTERS.search(value):
         raise CloudError(f"the API gave {what} {describe(value)} with a control character")
     return _opt(value)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cloud.conftest import png
+from tests.cloud.conftest import CLOUD_HOME, CloudBuild, Shot, png
 from tests.cloud.test_download import baseline_files, cli, refused, rows, sha
 from vizzly_tui.store.models import Build
 from vizzly_tui.store.store import open_store
@@ -104,3 +104,18 @@ def test_an_error_body_from_the_api_is_shown_without_its_control_characters(proj
     refused(project, cloud, "answered 500")
     result = cli(project, "baselines", "download", "build-1")
     assert "internal error" in result.output and "\x1b" not in result.output
+
+
+def test_hostile_hotspot_and_region_names_do_not_reach_the_terminal(project, cloud):
+    cloud.add_build(
+        CloudBuild(
+            "build-x",
+            [Shot("home", CLOUD_HOME)],
+            hotspots={"\x1b[2Jevil": {"regions": "bad"}},
+            regions={"\x1b]0;t\x07": 7},
+        )
+    )
+    result = cli(project, "baselines", "download", "build-x")
+    assert result.exit_code == 0, result.output
+    assert "warning:" in result.output and "evil" in result.output
+    assert not {"\x1b", "\x07"} & set(result.output)

@@ -196,7 +196,8 @@ def _cloud_data(plan: Plan, response: dict[str, Any]) -> None:
         plan.regions = result.rows
         plan.region_bundle = {"downloadedAt": now, "summary": summary}
     for entry in log.entries:
-        plan.warnings.append(f"{entry.source} {entry.item or ''}: {entry.detail}".strip())
+        line = f"{entry.source} {entry.item or ''}: {entry.detail}".strip()
+        plan.warnings.append(CONTROL_CHARACTERS.sub("\ufffd", line))  # names are the API's
 
 
 def _unique(entries: list[Entry]) -> list[Entry]:

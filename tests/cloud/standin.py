@@ -53,6 +53,7 @@ class CloudStandIn:
         self.redirect: dict[str, str] = {}  # file name -> Location it redirects to
         self.edit_json: Any = None  # text -> text: tampers with the tdd-baselines body
         self.error: tuple[int, str] | None = None  # (status, body) tdd-baselines answers
+        self.file_delay = 0.0  # seconds each file takes (a slow network)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -163,6 +164,8 @@ class CloudStandIn:
         self.requests.append(
             (request.method, request.path_qs, request.headers.get("Authorization"))
         )
+        if self.file_delay:
+            await asyncio.sleep(self.file_delay)
         if name in self.redirect:
             raise web.HTTPFound(self.redirect[name])
         data = self.corrupt.get(name, self.files.get(name))

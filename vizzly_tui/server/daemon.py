@@ -25,6 +25,9 @@ from vizzly_tui.errors import ServerError
 from vizzly_tui.project import Project
 
 START_TIMEOUT_S = 30.0
+# With --baseline-build the child downloads before it serves: a big build over a slow network
+# takes minutes (each request has its own timeout, so the download always ends).
+DOWNLOAD_START_TIMEOUT_S = 900.0
 STOP_GRACE_S = 5.0
 LOG_ROTATE_BYTES = 5 << 20
 HEALTH_TIMEOUT_S = 3.0
@@ -214,7 +217,11 @@ def start_daemon(
     from filelock import FileLock, Timeout
 
     try:
-        with FileLock(str(project.vizzly_dir / "server.lock"), timeout=START_TIMEOUT_S + 10):
+        lock = FileLock(
+            str(project.vizzly_dir / "server.lock"),
+            timeout=max(START_TIMEOUT_S, DOWNLOAD_START_TIMEOUT_S) + 10,
+        )
+        with lock:
             return _start_locked(project, serve_args, token)
     except Timeout:
         raise ServerError(
@@ -262,7 +269,9 @@ def _start_locked(project: Project, serve_args: Sequence[str], token: str | None
             cwd=str(project.root),
             env={**os.environ, "VIZZLY_TOKEN": token} if token else None,
         )
-    deadline = time.monotonic() + START_TIMEOUT_S
+    downloads = any(a in ("--baseline-build", "--baseline-comparison") for a in serve_args)
+    limit = max(START_TIMEOUT_S, DOWNLOAD_START_TIMEOUT_S) if downloads else START_TIMEOUT_S
+    deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         code = child.poll()
         if code is not None:
@@ -286,9 +295,7 @@ def _start_locked(project: Project, serve_args: Sequence[str], token: str | None
         time.sleep(0.1)
     with contextlib.suppress(OSError):
         child.terminate()
-    raise ServerError(
-        f"the background server did not answer within {START_TIMEOUT_S:.0f} s; see {log_path}"
-    )
+    raise ServerError(f"the background server did not answer within {limit:.0f} s; see {log_path}")
 
 
 def _tail(path: Any, lines: int = 10) -> str:

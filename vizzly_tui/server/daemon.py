@@ -159,7 +159,7 @@ def _running(project: Project) -> dict[str, Any] | None:
         if found is not None:
             candidates.append((found["pid"], _port(found["port"])))
     unsure: Unanswering | None = None
-    for pid, candidate_port in candidates:
+    for pid, candidate_port in dict.fromkeys(candidates):  # each (pid, port) asked once
         if candidate_port is None or not _alive(pid):
             continue
         answer, slow = _probe(candidate_port, HEALTH_TIMEOUT_S)

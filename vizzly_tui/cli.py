@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from vizzly_tui import __version__, formatting
+from vizzly_tui import __version__, cli_cloud, formatting
 from vizzly_tui.errors import EXIT_DATABASE, EXIT_PARTIAL, EXIT_USAGE, VizzlyError
 from vizzly_tui.project import Project, ProjectNotFound, find_project
 
@@ -344,26 +344,69 @@ def _project_or_create(ctx: click.Context) -> Project:
 
 @main.command()
 @_server_options
+@cli_cloud.cloud_options
+@click.option("--daemon", is_flag=True, help="Start in the background (log: .vizzly/server.log).")
+@click.option("--status", "show_status", is_flag=True, help="Report the background server.")
+@click.option("--json", "as_json", is_flag=True, help="JSON for --daemon and --status.")
 @click.pass_context
-def serve(ctx: click.Context, set_baseline: bool, **flags: Any) -> None:
+def serve(
+    ctx: click.Context,
+    set_baseline: bool,
+    daemon: bool,
+    show_status: bool,
+    as_json: bool,
+    baseline_build: str | None,
+    baseline_comparison: str | None,
+    token: str | None,
+    **flags: Any,
+) -> None:
     """Run the TDD server for the Vizzly SDKs until Ctrl-C or SIGTERM.
 
     It speaks the Vizzly CLI's wire format (POST /screenshot and friends), so existing SDKs
     send it screenshots unchanged. It listens on 127.0.0.1 only, refuses requests from web
-    pages of other origins, and records this session as one build.
+    pages of other origins, and records this session as one build. --daemon starts it in
+    the background (`vizzly-tui stop` stops it); --status reports it.
     """
+    if show_status or daemon:
+        cli_cloud.serve_background(
+            _project_or_create(ctx),
+            show_status=show_status,
+            as_json=as_json,
+            args=cli_cloud.serve_args(flags, set_baseline, baseline_build, baseline_comparison),
+            token=token,
+        )
+        return
     from vizzly_tui.server.runner import run_async
     from vizzly_tui.server.runner import serve as serve_forever
 
     project, cfg = _server_config(ctx, flags)
     echo = lambda line: click.echo(line)  # noqa: E731
-    sys.exit(run_async(serve_forever(project, cfg, set_baseline=set_baseline, echo=echo)))
+    download = cli_cloud.startup_download(baseline_build, baseline_comparison, token)
+    sys.exit(
+        run_async(
+            serve_forever(
+                project, cfg, set_baseline=set_baseline, echo=echo, download=download, token=token
+            )
+        )
+    )
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
 @_server_options
+@cli_cloud.cloud_options
 @click.option("--no-fail-on-diff", is_flag=True, help="Exit 0 even when comparisons failed.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option(
+    "--report",
+    "report_dir",
+    is_flag=False,
+    flag_value=".vizzly/report",
+    default=None,
+    metavar="[DIR]",
+    help="Write the static HTML report at the end (default folder: .vizzly/report).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the result as JSON (upstream's shape)."
+)
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.pass_context
 def run(
@@ -371,7 +414,11 @@ def run(
     command: tuple[str, ...],
     set_baseline: bool,
     no_fail_on_diff: bool,
+    report_dir: str | None,
     as_json: bool,
+    baseline_build: str | None,
+    baseline_comparison: str | None,
+    token: str | None,
     **flags: Any,
 ) -> None:
     """Start the server, run COMMAND (your tests) against it, then print a summary.
@@ -392,9 +439,17 @@ def run(
             set_baseline=set_baseline,
             fail_on_diff=not no_fail_on_diff,
             echo=echo,
+            download=cli_cloud.startup_download(baseline_build, baseline_comparison, token),
+            token=token,
         )
     )
-    _emit({**data, "exitCode": code}, as_json, lambda: formatting.run_summary_text(data))
+    report_path = cli_cloud.run_report(project, data, report_dir)
+    if as_json:
+        _emit(cli_cloud.run_json(project, data, code, report_path), True, str)
+    else:
+        click.echo(formatting.run_summary_text(data))
+        if report_path is not None:
+            click.echo(f"report: {report_path}")
     sys.exit(code)
 
 
@@ -504,6 +559,9 @@ def compare(
         sys.exit(EXIT_USAGE)
     _emit(result.to_vizzly_dict(), as_json, lambda: format_result(result))
     sys.exit(1 if result.is_different else 0)
+
+
+cli_cloud.register(main)
 
 
 if __name__ == "__main__":  # pragma: no cover

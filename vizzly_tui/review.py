@@ -577,3 +577,28 @@ def history(limit: int = 20) -> list[dict[str, Any]]:
         }
         for d in rows
     ]
+
+
+# --- cloud baseline download --------------------------------------------------------------
+
+
+def install_download(store: Store, *, actor: str = "cli", **arguments: Any) -> ActionResult:
+    """Install a verified cloud download (store.cloud_download) as ONE decision: the new
+    baseline set, its build, hotspots, regions and settings; `undo` restores the previous."""
+    _check_actor(actor)
+    from vizzly_tui.store import cloud_download
+
+    def command() -> ActionResult:
+        batch = uuid.uuid4().hex
+        decision = _run_decision(
+            store,
+            lambda: cloud_download.begin_download(
+                store.project, batch=batch, actor=actor, **arguments
+            ),
+        )
+        result = ActionResult("download", batch)
+        if decision is not None:
+            result.items.append(_item(decision))
+        return result
+
+    return store.call(command, transaction=False)

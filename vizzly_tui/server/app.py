@@ -42,7 +42,15 @@ class ServerState:
             max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="vizzly-compare"
         )
     )
+    # Cheap reads for /health on their own thread: queued behind a burst of comparisons in
+    # `pool`, /health went silent for seconds, and a silent server is taken for a dead one.
+    light: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="vizzly-health"
+        )
+    )
     hub: EventHub | None = None
+    cloud_token: str | None = None  # --token of serve/run, for POST /api/baselines/download
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run blocking work (a comparison, a writer command) off the event loop."""
@@ -68,6 +76,7 @@ def make_app(state: ServerState) -> web.Application:
 
     async def stop_pool(_app: web.Application) -> None:
         state.pool.shutdown(wait=True, cancel_futures=False)
+        state.light.shutdown(wait=True, cancel_futures=False)
 
     app.on_startup.append(start_hub)
     app.on_shutdown.append(stop_hub)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import stat
 import sys
@@ -203,7 +204,8 @@ def _health_data(state: ServerState) -> tuple[dict[str, Any] | None, dict[str, A
 
 async def health(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
-    baseline, stats = await state.run(_health_data, state)
+    loop = asyncio.get_running_loop()
+    baseline, stats = await loop.run_in_executor(state.light, _health_data, state)
     return web.json_response(
         {
             "status": "ok",
@@ -212,6 +214,9 @@ async def health(request: web.Request) -> web.Response:
             "mode": "tdd",
             "baseline": baseline,
             "stats": stats,
+            # Not upstream's: lets `stop`/`serve --status` tell this server from a process
+            # that took over its pid or port after a kill -9.
+            "pid": os.getpid(),
         }
     )
 
@@ -420,3 +425,6 @@ def register(app: web.Application, state: ServerState) -> None:
     r.add_post("/api/baseline/reset", reset)
     r.add_get("/api/events", events)
     r.add_get("/images/{folder}/{file}", image)
+    from vizzly_tui.server import cloud_routes  # POST /api/baselines/download
+
+    cloud_routes.register(app)

@@ -213,10 +213,34 @@ def screenshot_line(record: dict[str, Any]) -> str:
     return f"  {marks.get(status, '?')} {status:<6} {record['signature']}{extra}"
 
 
-async def serve(project: Project, config: Config, *, set_baseline: bool, echo: Echo) -> int:
+async def _download_first(store: Store, config: Config, download: Any, echo: Echo) -> None:
+    """--baseline-build / --baseline-comparison: install the cloud baselines before serving."""
+    if download is None:
+        return
+    from vizzly_tui.cloud.download import download_with_config
+
+    data = await download_with_config(store, config, download)
+    for warning in data["warnings"]:
+        echo(f"warning: {warning}")
+    echo(
+        f"baselines from cloud build {data['buildId']}: {data['downloaded']} downloaded, "
+        f"{data['skipped']} up to date, {data['hotspots']} hotspot(s), {data['regions']} region(s)"
+    )
+
+
+async def serve(
+    project: Project,
+    config: Config,
+    *,
+    set_baseline: bool,
+    echo: Echo,
+    download: Any = None,
+    token: str | None = None,
+) -> int:
     """`vizzly-tui serve`: run until SIGINT/SIGTERM."""
     prepare_registry(echo)
     with open_store(project) as store:
+        await _download_first(store, config, download, echo)
         server = await start_server(
             store,
             config,
@@ -225,6 +249,7 @@ async def serve(project: Project, config: Config, *, set_baseline: bool, echo: E
             echo=echo,
             on_screenshot=lambda record: echo(screenshot_line(record)),
         )
+        server.state.cloud_token = token
         echo(f"vizzly-tui serving {project.root} on {server.url} (build {server.state.build_uid})")
         echo("SDKs find it through .vizzly/server.json or VIZZLY_SERVER_URL. Ctrl-C stops it.")
         try:
@@ -243,11 +268,15 @@ async def run_command(
     set_baseline: bool,
     fail_on_diff: bool,
     echo: Echo,
+    download: Any = None,
+    token: str | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """`vizzly-tui run -- COMMAND`: serve while COMMAND runs; return (exit code, status data)."""
     prepare_registry(echo)
     with open_store(project) as store:
+        await _download_first(store, config, download, echo)
         server = await start_server(store, config, kind="run", set_baseline=set_baseline, echo=echo)
+        server.state.cloud_token = token
         env = {
             **os.environ,
             "VIZZLY_SERVER_URL": server.url,

@@ -147,6 +147,10 @@ def undo_blocked(original: Decision) -> str | None:
         ):
             return f"{label} was captured again after it was removed; review the new result instead"
         return None
+    if original.action == "download":
+        from vizzly_tui.store import cloud_download  # it imports this module: import here
+
+        return cloud_download.undo_blocked(original)
     if original.action in ("accept", "reject"):
         current = comparison_of(original)
         if current is None:
@@ -255,6 +259,10 @@ def complete(project: Project, decision: Decision) -> None:
         _complete_undo(project, decision)
     elif action == "capture":
         pass  # a new baseline from a screenshot: its rows were written with the pending row
+    elif action == "download":
+        from vizzly_tui.store import cloud_download  # it imports this module: import here
+
+        cloud_download.complete_download(project, decision)
     else:
         raise ValueError(f"unknown decision action {action!r}")
     Decision.update(state="done").where(Decision.id == decision.id).execute()
@@ -288,6 +296,10 @@ def _complete_undo(project: Project, decision: Decision) -> None:
             Setting.insert(
                 key=key, value=value, updated_at=now_ms()
             ).on_conflict_replace().execute()
+    elif original.action == "download":
+        from vizzly_tui.store import cloud_download  # it imports this module: import here
+
+        cloud_download.undo_download(project, original, decision)
     Decision.update(undone=True).where(Decision.id == original.id).execute()
 
 

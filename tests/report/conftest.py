@@ -1,0 +1,3 @@
+"""The `reported` project (failed, new and passed comparisons) for every report test."""
+
+from tests.report.test_report import reported  # noqa: F401 - a fixture, shared

@@ -133,7 +133,8 @@ async def test_report_opens_in_headless_chromium_from_a_file_path(reported, tmp_
             "Array.from(document.images).filter(i => !(i.naturalWidth > 0)).map(i => i.src)"
         )
         assert broken == []
-        assert await tab.evaluate("document.images.length") == 10
+        # 4 baselines or placeholders, 4 current, 2 diffs each laid over a faded current.
+        assert await tab.evaluate("document.images.length") == 12
         # Phone width: nothing wider than the screen.
         await tab.send(
             "Emulation.setDeviceMetricsOverride",
@@ -157,3 +158,17 @@ async def test_report_opens_in_headless_chromium_from_a_file_path(reported, tmp_
     if not kept.exists() or os.environ.get("VIZZLY_UPDATE_SCREENSHOTS") == "1":
         kept.parent.mkdir(exist_ok=True)
         shutil.copyfile(picture, kept)
+
+
+def test_the_diff_is_shown_over_a_faded_current_image(reported):
+    # The engine's diff image holds only the changes on a transparent canvas: alone it would
+    # show red marks on nothing, so the report lays it over the current screenshot.
+    result = CliRunner().invoke(main, ["--project", str(reported.root), "report"])
+    assert result.exit_code == 0, result.output
+    text = (reported.vizzly_dir / "report" / "index.html").read_text()
+    diffs = re.findall(r"<figcaption>Diff</figcaption><div class=\"frame\">(.*?)</div>", text)
+    assert len(diffs) == 2  # checkout and product changed
+    for frame in diffs:
+        under, over = re.findall(r"<img([^>]*)>", frame)
+        assert 'class="under"' in under and "current" in under
+        assert 'class="over"' in over and "diff" in over

@@ -38,6 +38,8 @@ figcaption{font-size:.8rem;color:var(--muted);margin-bottom:4px}
 .frame{position:relative;line-height:0;border:1px solid var(--line);
 background:repeating-conic-gradient(#8881 0 25%,transparent 0 50%) 0 0/16px 16px}
 .frame img{width:100%;height:auto;display:block}
+.frame img.under{position:absolute;top:0;left:0;opacity:.3}
+.frame img.over{position:relative}
 .frame svg{position:absolute;inset:0;width:100%;height:100%}
 .frame rect{fill:none;stroke:#e11d48;stroke-width:2;vector-effect:non-scaling-stroke}
 .missing{padding:24px;color:var(--muted);font-size:.85rem;line-height:1.4}
@@ -52,7 +54,9 @@ def _iso(ms: int | None) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _figure(label: str, link: str | None, row: dict[str, Any], boxes: bool) -> str:
+def _figure(
+    label: str, link: str | None, row: dict[str, Any], boxes: bool, under: str | None = None
+) -> str:
     if link is None:
         return (
             f"<figure><figcaption>{label}</figcaption>"
@@ -82,10 +86,14 @@ def _figure(label: str, link: str | None, row: dict[str, Any], boxes: bool) -> s
             f'aria-label="{len(rects)} changed areas">{"".join(rects)}</svg>'
         )
     alt = escape(f"{label} of {row['name']}", quote=True)
+    # The diff image holds only the changes on a transparent canvas (it is made to lie over
+    # the current screenshot), so the page lays it over a faded copy of the current image.
+    layer = f'<img class="under" src="{under}" alt="" loading="lazy">' if under else ""
+    css = ' class="over"' if under else ""
     return (
         f"<figure><figcaption>{label}</figcaption>"
-        f'<div class="frame"><img src="{link}" alt="{alt}" loading="lazy">{overlay}</div>'
-        "</figure>"
+        f'<div class="frame">{layer}<img{css} src="{link}" alt="{alt}" loading="lazy">'
+        f"{overlay}</div></figure>"
     )
 
 
@@ -115,7 +123,7 @@ def _item(row: dict[str, Any]) -> str:
     body.append(_figure("Baseline", links.get("baseline"), row, False))
     body.append(_figure("Current", links.get("current"), row, row["status"] == "failed"))
     if links.get("diff"):
-        body.append(_figure("Diff", links.get("diff"), row, True))
+        body.append(_figure("Diff", links.get("diff"), row, True, under=links.get("current")))
     body.append("</div>")
     return (
         "<details>"

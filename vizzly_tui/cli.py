@@ -65,7 +65,11 @@ def _emit(data: Any, as_json: bool, text: Callable[[], str]) -> None:
         click.echo(text())
 
 
-@click.group(cls=VizzlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=VizzlyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, "--version", "-V", prog_name="vizzly-tui")
 @click.option(
     "--project",
@@ -87,6 +91,63 @@ def main(ctx: click.Context, project: Path | None, debug: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj["project"] = project
     ctx.obj["debug"] = debug
+    if ctx.invoked_subcommand is None:
+        # No sub-command: the review app, as `vizzly-tui review` with its defaults.
+        ctx.invoke(review_command)
+
+
+# --- the review app -----------------------------------------------------------------------
+
+
+@main.command("review")
+@click.option(
+    "--build", "build_uid", metavar="UID", help="Open this build (older builds are read-only)."
+)
+@click.option(
+    "--filter",
+    "filter_name",
+    type=click.Choice(["needs-review", "failed", "new", "rejected", "all"]),
+    help="Status filter to start with (default: config file, else needs-review).",
+)
+@click.option("--no-mouse", is_flag=True, help="Do not capture the mouse (less traffic over ssh).")
+@click.option(
+    "--colors",
+    type=click.Choice(["auto", "16", "256", "truecolor"]),
+    default="auto",
+    show_default=True,
+    help="Colour mode; truecolor over ssh, where COLORTERM is not forwarded.",
+)
+@click.option("--read-only", is_flag=True, help="Look only: every decision is refused.")
+@click.pass_context
+def review_command(
+    ctx: click.Context,
+    build_uid: str | None = None,
+    filter_name: str | None = None,
+    no_mouse: bool = False,
+    colors: str = "auto",
+    read_only: bool = False,
+) -> None:
+    """Open the review app: builds, comparisons, baselines and regions, with keyboard
+    decisions (a accept, r reject, u undo, ? help). Without a terminal, print the status."""
+    from vizzly_tui.tui import launch
+
+    project = _project(ctx)
+    if not launch.is_terminal():
+        from vizzly_tui.store import queries
+        from vizzly_tui.store.store import open_store
+
+        with open_store(project, write=False) as store:
+            data = queries.status_data(queries.current_build() if store.exists else None)
+        click.echo(launch.not_a_terminal_text(project, formatting.status_text(data)))
+        return
+    launch.open_app(
+        project,
+        build_uid=build_uid,
+        filter_name=filter_name,
+        mouse=not no_mouse,
+        colors=colors,
+        read_only=read_only,
+    )
 
 
 # --- review state -------------------------------------------------------------------------
@@ -247,8 +308,10 @@ def db_migrate(ctx: click.Context, as_json: bool) -> None:
     help="Where to create the demo project (recreated if it is an earlier demo).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def demo(directory: Path, as_json: bool) -> None:
-    """Create a demo project, record two runs of screenshots, and print the summary.
+@click.option("--no-open", is_flag=True, help="Print the summary only; do not open the app.")
+def demo(directory: Path, as_json: bool, no_open: bool) -> None:
+    """Create a demo project, record two runs of screenshots, and open the review app on it
+    (in a terminal; otherwise, or with --no-open, print the summary).
 
     The second run has real changes (a recoloured button, edited text, a taller page and a
     new screen), so there is something to review with status, accept, reject and undo.
@@ -267,6 +330,10 @@ def demo(directory: Path, as_json: bool) -> None:
         f"vizzly-tui --project {directory} undo"
     )
     _emit(data, as_json, lambda: formatting.status_text(data) + hint)
+    from vizzly_tui.tui import launch
+
+    if not (as_json or no_open) and launch.is_terminal():
+        launch.open_app(project)
 
 
 # --- the SDK server -----------------------------------------------------------------------

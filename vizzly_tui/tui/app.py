@@ -1,0 +1,562 @@
+"""The review app: builds, comparisons, detail, baselines and regions, with keyboard decisions.
+
+Threads: the event loop never touches the database. Reads run in thread workers
+(tui/data.py) and come back as typed messages; decisions call vizzly_tui.review's actions
+from thread workers (they block on the store's writer) and come back as DecisionDone /
+DecisionFailed. A watcher thread posts DbChanged when anyone commits; refreshes are paced so
+a burst of commits is a few repaints, and the cursor is kept by comparison id.
+
+`create_app` is the one factory: the CLI, the tests, the screenshots and the benchmark all
+build the app through it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from textual import events, on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Header, Input, Static
+from textual.worker import Worker, WorkerState
+
+from vizzly_tui.project import Project
+from vizzly_tui.store.store import Store, open_store
+from vizzly_tui.tui import data
+from vizzly_tui.tui.commands import ReviewCommands
+from vizzly_tui.tui.data import FILTER_LABELS, FILTERS, BuildRow, Detail, ListData, Query
+from vizzly_tui.tui.decide import DecisionsMixin
+from vizzly_tui.tui.messages import (
+    BaselinesLoaded,
+    BuildsReady,
+    DbChanged,
+    DetailLoaded,
+    ListLoaded,
+    ReadFailed,
+)
+from vizzly_tui.tui.settings import Settings, load_settings
+from vizzly_tui.tui.widgets.comparisons import ComparisonList
+from vizzly_tui.tui.widgets.panes import BaselinesTable, BuildsTable, DetailView, RegionsTable
+
+# A refresh starts at most this often: 100 commits a second become ~5 repaints, and a
+# commit is still on screen well inside the 500 ms budget (poll 100 ms + gap + read).
+REFRESH_GAP_S = 0.2
+PANES = ("builds", "comparisons", "detail", "baselines", "regions")
+
+
+@dataclass(frozen=True)
+class AppOptions:
+    build_uid: str | None = None
+    filter: str | None = None
+    read_only: bool = False
+
+
+class ReviewApp(DecisionsMixin, App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "vizzly-tui"
+    COMMANDS = App.COMMANDS | {ReviewCommands}
+    ENABLE_COMMAND_PALETTE = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("a", "accept", "Accept", id="accept"),
+        Binding("r", "reject", "Reject", id="reject"),
+        Binding("s", "skip", "Skip", id="skip"),
+        Binding("A", "accept_all", "Accept all", id="accept-all"),
+        Binding("u", "undo", "Undo", id="undo"),
+        Binding("x", "delete", "Delete", id="delete", show=False),
+        Binding("enter", "open", "Open", id="open"),
+        Binding("f", "cycle_filter", "Filter", id="filter"),
+        Binding("slash", "search", "Search", id="search"),
+        Binding("b", "cycle_browser", "Browser", id="browser", show=False),
+        Binding("v", "cycle_viewport", "Viewport", id="viewport", show=False),
+        Binding("tab", "next_pane", "Next pane", id="next-pane", show=False, priority=True),
+        Binding(
+            "shift+tab", "previous_pane", "Prev pane", id="previous-pane", show=False, priority=True
+        ),
+        Binding("1", "focus_pane('builds')", "Builds", id="focus-builds", show=False),
+        Binding("2", "focus_pane('comparisons')", "List", id="focus-comparisons", show=False),
+        Binding("3", "focus_pane('detail')", "Detail", id="focus-detail", show=False),
+        Binding("4", "focus_pane('baselines')", "Baselines", id="focus-baselines", show=False),
+        Binding("5", "focus_pane('regions')", "Regions", id="focus-regions", show=False),
+        Binding("escape", "leave_search", "Back", id="leave-search", show=False),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("ctrl+p", "command_palette", "Palette", id="command-palette", priority=True),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(
+        self, store: Store, options: AppOptions, settings: Settings, *, watch: bool = True
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.options = options
+        self.settings = settings
+        self._watch = watch
+        self._watcher: Any = None
+        self.animation_level = "none"  # over ssh every animation frame is bytes on the wire
+        self.builds: tuple[BuildRow, ...] = ()
+        self.newest_build_id: int | None = None
+        self.viewed_build_id: int | None = None
+        self.follow_newest = options.build_uid is None
+        self.filter = options.filter or settings.default_filter or "needs-review"
+        self.search_text = ""
+        self.browser: str | None = None
+        self.viewport: int | None = None
+        self.list_data: ListData | None = None
+        self.detail: Detail | None = None
+        self.versions: tuple[dict, ...] = ()
+        self.progress_text = ""
+        self._token = 0
+        self._refresh_running = False
+        self._refresh_pending = False
+        self._refresh_timer: Any = None
+        self._last_refresh = 0.0
+        self._announced_done = False
+        self._first_screen_at: float | None = None
+
+    # --- layout -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="◆")
+        with Horizontal(id="main"):
+            with Vertical(id="left"):
+                with Vertical(id="builds-pane", classes="pane"):
+                    yield BuildsTable(id="builds")
+                with Vertical(id="comparisons-pane", classes="pane"):
+                    yield Input(placeholder="search by name", id="search", classes="-hidden")
+                    yield ComparisonList(id="comparisons")
+            with Vertical(id="right"):
+                with Vertical(id="detail-pane", classes="pane"):
+                    yield DetailView(id="detail")
+                with Vertical(id="baselines-pane", classes="pane"):
+                    yield BaselinesTable(id="baselines")
+                with Vertical(id="regions-pane", classes="pane"):
+                    yield RegionsTable(id="regions")
+        yield Static("", id="notices")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "vizzly-tui"
+        self.sub_title = self.store.project.root.name
+        titles = {
+            "builds": "1 Builds",
+            "comparisons": "2 Comparisons",
+            "detail": "3 Detail",
+            "baselines": "4 Baselines",
+            "regions": "5 Regions",
+        }
+        for pane, title in titles.items():
+            self.query_one(f"#{pane}-pane").border_title = title
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+        for problem in self.settings.problems:
+            self.notify(problem, severity="warning", timeout=8)
+        if self.settings.theme:
+            if self.settings.theme in self.available_themes:
+                self.theme = self.settings.theme
+            else:
+                self.notify(f"unknown theme {self.settings.theme!r}", severity="warning")
+        self.screen.set_class(self.size.width < 110, "-narrow")
+        self.query_one(ComparisonList).focus()
+        self._update_notices()
+        if self.store.db is None:
+            self.query_one(ComparisonList).empty_message = "No screenshots recorded yet."
+            return
+        if self._watch:
+            from vizzly_tui.tui.live import Watcher
+
+            self._watcher = Watcher(self.store, lambda: self.post_message(DbChanged())).start()
+        self.request_refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.screen.set_class(event.size.width < 110, "-narrow")
+
+    def on_unmount(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+
+    # --- loading ------------------------------------------------------------------------
+
+    def current_query(self, build_id: int) -> Query:
+        return Query(build_id, self.filter, self.search_text, self.browser, self.viewport)
+
+    def request_refresh(self) -> None:
+        """Reload builds, the list and the detail; bursts are paced, never dropped."""
+        if self.store.db is None:
+            return
+        if self._refresh_running:
+            self._refresh_pending = True
+            return
+        wait = REFRESH_GAP_S - (time.monotonic() - self._last_refresh)
+        if wait > 0:
+            if self._refresh_timer is None:
+                self._refresh_timer = self.set_timer(wait, self._start_refresh)
+            return
+        self._start_refresh()
+
+    def _start_refresh(self) -> None:
+        self._refresh_timer = None
+        self._refresh_running = True
+        self._refresh_pending = False
+        self._last_refresh = time.monotonic()
+        self._token += 1
+        viewed = None if self.follow_newest else self.viewed_build_id
+        self._refresh_worker(
+            viewed, self.options.build_uid if viewed is None else None, self._token
+        )
+
+    @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
+    def _refresh_worker(self, viewed_id: int | None, wanted_uid: str | None, token: int) -> None:
+        try:
+            builds = data.load_builds(self.store)
+            newest = next((b.id for b in builds if not b.is_origin), None)
+            build_id = viewed_id
+            if build_id is None and wanted_uid and not self.follow_newest:
+                build_id = next((b.id for b in builds if b.uid == wanted_uid), None)
+            if build_id is None:
+                build_id = newest
+            self.post_message(BuildsReady(builds, newest, build_id))
+            if build_id is None:
+                self.post_message(ListLoaded(ListData(Query(-1), (), {}, (), ()), token))
+                return
+            listing = data.load_list(self.store, self.current_query(build_id))
+            self.post_message(ListLoaded(listing, token))
+        except Exception as exc:
+            self.post_message(ReadFailed("refresh", str(exc)))
+
+    def on_builds_ready(self, message: BuildsReady) -> None:
+        self.builds = message.builds
+        self.newest_build_id = message.newest
+        if (
+            self.options.build_uid
+            and self.viewed_build_id is None
+            and not any(b.uid == self.options.build_uid for b in message.builds)
+        ):
+            self.notify(
+                f"no build {self.options.build_uid!r}: showing the newest", severity="warning"
+            )
+            self.follow_newest = True
+        self.viewed_build_id = message.build
+        self.query_one(BuildsTable).show(message.builds, message.build)
+        self._update_notices()
+
+    def on_list_loaded(self, message: ListLoaded) -> None:
+        self._refresh_running = False
+        if message.token == self._token:
+            self._show_list(message.data)
+        if self._refresh_pending:
+            self.request_refresh()
+
+    def on_read_failed(self, message: ReadFailed) -> None:
+        if message.what == "refresh":
+            self._refresh_running = False
+        self.notify(f"could not read {message.what}: {message.error}", severity="error")
+
+    def _show_list(self, listing: ListData) -> None:
+        widget = self.query_one(ComparisonList)
+        previous = widget.selected
+        self.list_data = listing
+        widget.empty_message = self._empty_message(listing)
+        widget.set_rows(
+            listing.rows,
+            keep_id=previous.id if previous else None,
+            fallback=widget.cursor,
+        )
+        # The same row with new data (status, diff) needs its detail read again.
+        if widget.selected is not None and widget.selected == previous:
+            self._load_detail(widget.selected.id)
+        self._update_titles()
+        self._update_notices()
+        if not listing.rows and self.filter == "needs-review" and listing.counts.get("total"):
+            if not self._announced_done:
+                self._announced_done = True
+                self.notify(widget.empty_message, title="Review done")
+        elif listing.rows:
+            self._announced_done = False
+        if self._first_screen_at is None:
+            self._first_screen_at = time.perf_counter()
+
+    def _empty_message(self, listing: ListData) -> str:
+        counts = listing.counts
+        if not counts.get("total"):
+            return "No comparisons in this build."
+        summary = ", ".join(
+            f"{counts.get(s, 0)} {s}" for s in ("passed", "failed", "new", "rejected", "error")
+        )
+        if self.filter == "needs-review" and not self._narrowed():
+            return f"Nothing left to review: {summary}."
+        return f"Nothing matches the filter ({summary} in the build)."
+
+    def _narrowed(self) -> bool:
+        return bool(self.search_text or self.browser or self.viewport)
+
+    def _update_titles(self) -> None:
+        listing = self.list_data
+        pane = self.query_one("#comparisons-pane")
+        if listing is None:
+            return
+        c = listing.counts
+        counts = " ".join(
+            f"{c.get(s, 0)} {s}" for s in ("failed", "new", "rejected", "error", "passed")
+        )
+        pane.border_title = f"2 Comparisons · {FILTER_LABELS[self.filter]} ({len(listing.rows)})"
+        pane.border_subtitle = counts
+
+    def _update_notices(self) -> None:
+        notes: list[str] = []
+        if self.read_only_reason():
+            notes.append(f"[b]read-only[/b]: {self.read_only_reason()}")
+        viewed = next((b for b in self.builds if b.id == self.viewed_build_id), None)
+        if viewed and viewed.status == "running":
+            notes.append(f"[b]live[/b]: build {viewed.uid} is receiving screenshots")
+        tags = []
+        if self.search_text:
+            tags.append(f"search “{self.search_text}”")
+        if self.browser:
+            tags.append(f"browser {self.browser}")
+        if self.viewport:
+            tags.append(f"viewport {self.viewport}")
+        if tags:
+            notes.append("filters: " + ", ".join(tags))
+        if self.progress_text:
+            notes.append(self.progress_text)
+        widget = self.query_one("#notices", Static)
+        widget.update(" · ".join(notes))
+        widget.display = bool(notes)
+
+    def read_only_reason(self) -> str | None:
+        """Why decisions are refused now, or None when they are allowed."""
+        if self.options.read_only:
+            return "opened with --read-only"
+        if self.store.writer is None:
+            return " ".join(self.store.notices) or "the store is read-only"
+        if self.viewed_build_id is not None and self.viewed_build_id != self.newest_build_id:
+            uid = next((b.uid for b in self.builds if b.id == self.viewed_build_id), "?")
+            return f"build {uid} is an older build; decisions apply to the newest build only"
+        return None
+
+    # --- detail -------------------------------------------------------------------------
+
+    @on(ComparisonList.Highlighted)
+    def _highlighted(self, message: ComparisonList.Highlighted) -> None:
+        if message.row is None:
+            self.detail = None
+            self._show_detail()
+            return
+        self._load_detail(message.row.id)
+
+    def _load_detail(self, comparison_id: int) -> None:
+        self._detail_worker(comparison_id)
+
+    @work(thread=True, exclusive=True, group="detail", exit_on_error=False)
+    def _detail_worker(self, comparison_id: int) -> None:
+        try:
+            detail = data.load_detail(self.store, comparison_id)
+            versions = data.baseline_versions(self.store, detail.signature) if detail else ()
+        except Exception as exc:
+            self.post_message(ReadFailed("the comparison", str(exc)))
+            return
+        self.post_message(DetailLoaded(detail, versions, comparison_id))
+
+    def on_detail_loaded(self, message: DetailLoaded) -> None:
+        selected = self.query_one(ComparisonList).selected
+        if selected is None or selected.id != message.comparison_id:
+            return  # the cursor moved on meanwhile
+        self.detail = message.detail
+        self.versions = message.versions
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        reason = self.read_only_reason()
+        self.query_one(DetailView).show(self.detail, f"Read-only: {reason}" if reason else None)
+        self.query_one(RegionsTable).show(self.detail)
+        baselines = self.query_one(BaselinesTable)
+        if not baselines.all_view:
+            baselines.show_versions(self.versions)
+        self.on_detail_shown(self.detail)
+
+    def on_detail_shown(self, detail: Detail | None) -> None:
+        """Hook for the image preview (the viewer puts the images next to the numbers)."""
+
+    # --- filters ------------------------------------------------------------------------
+
+    def set_filter(self, name: str) -> None:
+        self.filter = name
+        self.notify(f"Filter: {FILTER_LABELS[name]}", timeout=2)
+        self.request_refresh()
+
+    def action_cycle_filter(self) -> None:
+        self.set_filter(FILTERS[(FILTERS.index(self.filter) + 1) % len(FILTERS)])
+
+    def _cycle(self, values: tuple[Any, ...], current: Any) -> Any:
+        options = (None, *values)
+        return options[(options.index(current) + 1) % len(options)] if current in options else None
+
+    def action_cycle_browser(self) -> None:
+        self.browser = self._cycle(self.list_data.browsers if self.list_data else (), self.browser)
+        self.notify(f"Browser: {self.browser or 'all'}", timeout=2)
+        self.request_refresh()
+
+    def action_cycle_viewport(self) -> None:
+        values = self.list_data.viewports if self.list_data else ()
+        self.viewport = self._cycle(values, self.viewport)
+        self.notify(f"Viewport: {self.viewport or 'all'}", timeout=2)
+        self.request_refresh()
+
+    def action_clear_filters(self) -> None:
+        self.search_text, self.browser, self.viewport = "", None, None
+        search = self.query_one("#search", Input)
+        search.value = ""
+        search.add_class("-hidden")
+        self.request_refresh()
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.remove_class("-hidden")
+        search.focus()
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.search_text = event.value.strip()
+        self.request_refresh()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        self.action_leave_search()
+
+    def action_leave_search(self) -> None:
+        search = self.query_one("#search", Input)
+        if not search.value:
+            search.add_class("-hidden")
+        self.query_one(ComparisonList).focus()
+
+    # --- panes --------------------------------------------------------------------------
+
+    def _pane_widget(self, pane: str) -> Any:
+        return self.query_one(f"#{pane}")
+
+    def action_focus_pane(self, pane: str) -> None:
+        container = self.query_one(f"#{pane}-pane")
+        widget = self._pane_widget(pane)
+        if container.has_class("-collapsed"):
+            container.remove_class("-collapsed")
+            widget.focus()
+        elif widget.has_focus and pane != "comparisons":
+            self.toggle_pane(pane)
+        else:
+            widget.focus()
+
+    def toggle_pane(self, pane: str) -> None:
+        container = self.query_one(f"#{pane}-pane")
+        container.toggle_class("-collapsed")
+        if container.has_class("-collapsed") and self._pane_widget(pane).has_focus:
+            self.query_one(ComparisonList).focus()
+
+    def action_next_pane(self) -> None:
+        self.screen.focus_next()
+
+    def action_previous_pane(self) -> None:
+        self.screen.focus_previous()
+
+    # --- builds -------------------------------------------------------------------------
+
+    @on(BuildsTable.ViewBuild)
+    def _view_build(self, message: BuildsTable.ViewBuild) -> None:
+        self.view_build(message.uid)
+
+    def view_build(self, uid: str) -> None:
+        build = next((b for b in self.builds if b.uid == uid), None)
+        if build is None:
+            return
+        if build.is_origin:
+            self.notify("A baseline origin has no comparisons to show", severity="warning")
+            return
+        self.follow_newest = build.id == self.newest_build_id
+        self.viewed_build_id = build.id
+        if not self.follow_newest:
+            self.notify(
+                f"Viewing older build {uid}: read-only, decisions apply to the newest build only",
+                severity="warning",
+            )
+        self.request_refresh()
+
+    # --- baselines pane -----------------------------------------------------------------
+
+    def action_all_baselines(self) -> None:
+        table = self.query_one(BaselinesTable)
+        if table.all_view:
+            table.show_versions(self.versions)
+        else:
+            self._all_baselines_worker()
+
+    @on(BaselinesTable.ToggleAll)
+    def _toggle_all(self) -> None:
+        self.action_all_baselines()
+
+    @work(thread=True, exclusive=True, group="baselines", exit_on_error=False)
+    def _all_baselines_worker(self) -> None:
+        try:
+            self.post_message(BaselinesLoaded(data.all_baselines(self.store)))
+        except Exception as exc:
+            self.post_message(ReadFailed("baselines", str(exc)))
+
+    def on_baselines_loaded(self, message: BaselinesLoaded) -> None:
+        self.query_one(BaselinesTable).show_all(message.baselines)
+        self.query_one("#baselines-pane").border_title = "4 Baselines · all"
+
+    # --- other --------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from vizzly_tui.tui.screens import HelpScreen
+
+        self.push_screen(HelpScreen(self.active_keys()))
+
+    def active_keys(self) -> dict[str, str]:
+        """binding id -> keys as the user sees them (after their keymap)."""
+        keys: dict[str, list[str]] = {}
+        for widget_cls in (type(self), ComparisonList, BuildsTable, BaselinesTable, RegionsTable):
+            for binding in widget_cls.BINDINGS:
+                if isinstance(binding, Binding) and binding.id:
+                    keys.setdefault(binding.id, []).append(binding.key)
+        out = {}
+        for binding_id, values in keys.items():
+            raw = self._keymap.get(binding_id) or ",".join(values)
+            out[binding_id] = ", ".join(
+                self.get_key_display(Binding(k, "")) for k in raw.split(",")
+            )
+        return out
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one handler for a worker that failed in a way its own code did not expect."""
+        if event.state == WorkerState.ERROR:
+            if event.worker.group == "refresh":
+                self._refresh_running = False
+            self.notify(f"internal error: {event.worker.error!r}", severity="error")
+
+    def on_db_changed(self, message: DbChanged) -> None:
+        self.request_refresh()
+
+
+def create_app(
+    project: Project,
+    *,
+    options: AppOptions | None = None,
+    settings: Settings | None = None,
+    store: Store | None = None,
+    watch: bool = True,
+) -> ReviewApp:
+    """The one way to build the app (CLI, tests, screenshots, benchmark)."""
+    options = options or AppOptions()
+    if store is None:
+        store = open_store(project, write=not options.read_only)
+    return ReviewApp(store, options, settings or load_settings(), watch=watch)
+
+
+def run_app(app: ReviewApp, *, mouse: bool = True) -> None:
+    try:
+        app.run(mouse=mouse)
+    finally:
+        app.store.close()

@@ -229,7 +229,11 @@ def _capture_once(
             files.store_object(project, baseline_bytes, baseline_sha)
         baseline_change = FileChange(f"baselines/{file_name}", baseline_sha, current_sha)
         record["status"] = "new"
+        record["baseline_sha256"] = current_sha
     else:
+        record["baseline_sha256"] = baseline_sha
+        # History keeps the pair this comparison was made from (usually already there).
+        files.keep_object(project, baseline_bytes, baseline_sha)
         try:
             result = compare_bytes(
                 baseline_bytes,
@@ -256,7 +260,7 @@ def _capture_once(
                 details = _details(result, verdict)
             else:
                 record["status"] = "passed"
-        files.atomic_write(current, png, durable=False)
+        files.keep_current(project, current, png, current_sha)
     record["has_diff_clusters"] = bool(details and details.get("diff_clusters"))
     record["has_confirmed_regions"] = bool(details and details.get("confirmed_regions"))
     width, height = size

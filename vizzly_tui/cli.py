@@ -267,6 +267,25 @@ def log_command(ctx: click.Context, limit: int, as_json: bool) -> None:
     _emit(rows, as_json, lambda: formatting.history_text(rows))
 
 
+@main.command()
+@click.option(
+    "--keep-builds",
+    type=click.IntRange(min=1),
+    help="Also remove local runs older than the newest N (their history goes with them).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_context
+def gc(ctx: click.Context, keep_builds: int | None, as_json: bool) -> None:
+    """Remove kept images nothing refers to (no kept build, baseline version or pending or
+    undoable decision) and say how much space that freed."""
+    from vizzly_tui.store.gc import collect_garbage, gc_text
+    from vizzly_tui.store.store import open_store
+
+    with open_store(_project(ctx)) as store:
+        result = collect_garbage(store, keep_builds=keep_builds)
+    _emit(result.to_json(), as_json, lambda: gc_text(result))
+
+
 # --- database -----------------------------------------------------------------------------
 
 

@@ -459,3 +459,32 @@ def history(limit: int = 20) -> list[dict[str, Any]]:
         }
         for d in rows
     ]
+
+
+# The app's actions (restore a baseline version, local regions) live in a sibling module to
+# keep this one readable; they are part of this module's interface.
+from vizzly_tui.review_history import (  # noqa: E402
+    REGION_PADDING,
+    add_region,
+    delete_region,
+    padded_box,
+    restore_baseline_version,
+)
+
+__all__ = [
+    "ACTORS",
+    "REGION_PADDING",
+    "ActionResult",
+    "StaleComparison",
+    "accept",
+    "add_region",
+    "delete",
+    "delete_region",
+    "history",
+    "padded_box",
+    "reject",
+    "reset",
+    "resolve",
+    "restore_baseline_version",
+    "undo",
+]

@@ -38,6 +38,11 @@ from vizzly_tui.store.models import (
 log = logging.getLogger(__name__)
 
 
+# Decision kinds whose row effects live in store/decisions_history.py (restore a baseline
+# version, add or delete a local region).
+EXTRA_ACTIONS = ("restore", "region-add", "region-delete")
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -243,6 +248,10 @@ def complete(project: Project, decision: Decision) -> None:
         _complete_undo(project, decision)
     elif action == "capture":
         pass  # a new baseline from a screenshot: its rows were written with the pending row
+    elif action in EXTRA_ACTIONS:
+        from vizzly_tui.store import decisions_history
+
+        decisions_history.complete(project, decision)
     else:
         raise ValueError(f"unknown decision action {action!r}")
     Decision.update(state="done").where(Decision.id == decision.id).execute()
@@ -267,6 +276,10 @@ def _complete_undo(project: Project, decision: Decision) -> None:
             Comparison.update(status=original.status_before, updated_at=now_ms()).where(
                 Comparison.id == target.id
             ).execute()
+    elif original.action in EXTRA_ACTIONS:
+        from vizzly_tui.store import decisions_history
+
+        decisions_history.undo(project, decision, original)
     elif original.action in ("delete", "reset"):
         _restore_rows(snapshot)
         baseline = snapshot.get("baseline")

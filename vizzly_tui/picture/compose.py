@@ -147,15 +147,12 @@ def _marks(pair: Pair, view: View, picture: np.ndarray) -> np.ndarray:
 
 def _clusters(pair: Pair, view: View, picture: np.ndarray, active: int | None) -> None:
     for index, box in enumerate(pair.clusters):
-        rect = box_outline(_padded(box), view)
+        rect = box_outline(box, view)
         if rect is not None:
-            draw_outline(picture, rect, CLUSTER_ACTIVE if index == active else CLUSTER)
-
-
-def _padded(box: tuple[int, int, int, int]) -> tuple[float, float, float, float]:
-    # One pixel around the box so the outline does not cover the changed pixels at 1:1.
-    x, y, w, h = box
-    return x - 1, y - 1, w + 2, h + 2
+            # One display pixel outside the box, so the outline never hides the changes.
+            left, top, right, bottom = rect
+            outline = (left - 1, top - 1, right + 1, bottom + 1)
+            draw_outline(picture, outline, CLUSTER_ACTIVE if index == active else CLUSTER)
 
 
 def _guides(options: Options, view: View, picture: np.ndarray, width: int) -> None:

@@ -47,10 +47,16 @@ def sample_image(image: np.ndarray, view: View, background: tuple[int, int, int]
     )
     resample = Image.Resampling.BOX if s < 1 else Image.Resampling.NEAREST
     # Crop to whole pixels first: Pillow then filters only the window, not the whole image.
-    cx0, cy0 = math.floor(box[0]), math.floor(box[1])
+    cx0, cy0 = max(0, math.floor(box[0])), max(0, math.floor(box[1]))
     cx1, cy1 = min(width, math.ceil(box[2])), min(height, math.ceil(box[3]))
     crop = Image.fromarray(np.ascontiguousarray(image[cy0:cy1, cx0:cx1]), "RGB")
-    local = (box[0] - cx0, box[1] - cy0, box[2] - cx0, box[3] - cy0)
+    # Clamped: the span's rounding tolerance may put the far edge a hair past the crop.
+    local = (
+        max(0.0, box[0] - cx0),
+        max(0.0, box[1] - cy0),
+        min(float(cx1 - cx0), box[2] - cx0),
+        min(float(cy1 - cy0), box[3] - cy0),
+    )
     scaled = crop.resize((x_hi - x_lo, y_hi - y_lo), resample, box=local)
     out[y_lo:y_hi, x_lo:x_hi] = np.asarray(scaled)
     return out

@@ -1,0 +1,159 @@
+"""Pictures to Textual strips, in worker threads, behind LRU caches.
+
+The strip cache is keyed by everything that changes the output (comparison, mode and its
+parameters, zoom, window, size, colour system), so a key that only flips between pictures
+already drawn (blink, going back to a mode) costs a dictionary lookup and computes nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from rich.color import Color
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+
+from vizzly_tui.picture import Options, Pair, View, compose, fit, geometry_width, load_pair
+from vizzly_tui.picture.cells import half_block_rows
+from vizzly_tui.picture.palette import to_rgb
+
+from .subject import ViewerSubject
+
+
+class _LRU:
+    """A small thread-safe LRU (workers fill it, the UI thread reads it)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def colour_system(console_system: str | None) -> str:
+    """Rich's console colour system -> the picture's quantisation."""
+    if console_system == "truecolor":
+        return "truecolor"
+    if console_system == "256":
+        return "256"
+    return "16"
+
+
+@dataclass(frozen=True)
+class Request:
+    """One picture: a subject seen through a view in a mode, at a size, in a colour system."""
+
+    subject: ViewerSubject
+    options: Options
+    view: View | None  # None: fit, known once the images are decoded
+    out_w: int
+    out_h: int  # display pixels (2 per cell row)
+    system: str
+
+    def key(self, view: View) -> tuple:
+        return (self.subject.key, self.options.key(), view.key(), self.out_w, self.system)
+
+
+_STYLES: dict[tuple, Style] = {}
+
+
+def _style(fg: Any, bg: Any, system: str) -> Style:
+    key = (fg, bg, system)
+    style = _STYLES.get(key)
+    if style is None:
+        style = Style(color=_colour(fg, system), bgcolor=_colour(bg, system))
+        _STYLES[key] = style
+    return style
+
+
+def _colour(value: Any, system: str) -> Color | None:
+    if value is None:
+        return None
+    if system == "truecolor":
+        return Color.from_rgb(*value)
+    # The palette entry's own RGB: Textual turns indexed colours into RGB through its theme
+    # and the console maps RGB back to the entry, so the chosen entry is what is sent.
+    r, g, b = (int(c) for c in to_rgb(np.array(value), system))
+    return Color.from_rgb(r, g, b)
+
+
+def picture_strips(picture: np.ndarray, system: str) -> list[Strip]:
+    """Half-block strips of a picture, one per terminal row."""
+    strips = []
+    width = picture.shape[1]
+    for row in half_block_rows(picture, system):
+        segments = [Segment(run.text, _style(run.fg, run.bg, system)) for run in row]
+        strips.append(Strip(segments, width))
+    return strips
+
+
+class Renderer:
+    """Decoded pairs and rendered strips, shared by every image widget of an app."""
+
+    def __init__(self, pairs: int = 2, strips: int = 48) -> None:
+        self._pairs = _LRU(pairs)
+        self._strips = _LRU(strips)
+        self._load_lock = threading.Lock()
+        #: Composites computed so far (the redraw benchmark and tests read it).
+        self.composites = 0
+
+    def cached(self, request: Request, view: View) -> list[Strip] | None:
+        return self._strips.get(request.key(view))
+
+    def pair(self, subject: ViewerSubject) -> Pair:
+        """Decode and mask a subject's images once (blocking: call from a worker)."""
+        pair = self._pairs.get(subject.key)
+        if pair is None:
+            with self._load_lock:  # two workers asking for the same pair decode it once
+                pair = self._pairs.get(subject.key)
+                if pair is None:
+                    pair = load_pair(
+                        subject.baseline_path,
+                        subject.current_path,
+                        threshold=subject.threshold,
+                        clusters=list(subject.clusters),
+                    )
+                    self._pairs.put(subject.key, pair)
+        return pair
+
+    def loaded(self, subject: ViewerSubject) -> Pair | None:
+        return self._pairs.get(subject.key)
+
+    def fit_view(self, pair: Pair, request: Request) -> View:
+        width = geometry_width(request.options.mode, request.out_w)
+        return fit(pair.width, pair.height, width, request.out_h)
+
+    def render(self, request: Request, view: View | None = None) -> tuple[View, list[Strip]]:
+        """The strips for a request (blocking: call from a worker)."""
+        pair = self.pair(request.subject)
+        view = view or request.view or self.fit_view(pair, request)
+        key = request.key(view)
+        strips = self._strips.get(key)
+        if strips is None:
+            picture = compose(pair, view, request.options, out_w=request.out_w)
+            self.composites += 1
+            strips = picture_strips(picture, request.system)
+            self._strips.put(key, strips)
+        return view, strips

@@ -69,8 +69,10 @@ _RESULT_FIELDS = (
 
 
 def region_corners(box: Mapping[str, Any]) -> tuple[int, int, int, int]:
-    """(x1, y1, x2, y2) from a region box or an engine cluster box ({x, y, width, height});
-    a clear error naming what is wrong otherwise."""
+    """(x1, y1, x2, y2) from a region box, a box {x, y, width, height} or an engine diff
+    cluster ({"boundingBox": {...}}); a clear error naming what is wrong otherwise."""
+    if isinstance(box, Mapping) and isinstance(box.get("boundingBox"), Mapping):
+        box = box["boundingBox"]  # an engine diff cluster
     if not isinstance(box, Mapping):
         raise UsageError(f"a region box must be a mapping, not {type(box).__name__}")
     if all(k in box for k in ("x1", "y1", "x2", "y2")):

@@ -344,6 +344,7 @@ class ReviewApp(DecisionsMixin, App[None]):
     def _highlighted(self, message: ComparisonList.Highlighted) -> None:
         if message.row is None:
             self.detail = None
+            self.versions = ()
             self._show_detail()
             return
         self._load_detail(message.row.id)

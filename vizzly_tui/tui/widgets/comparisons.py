@@ -8,6 +8,7 @@ reloads, so a live update never moves the user's place.
 
 from __future__ import annotations
 
+import textwrap
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -156,7 +157,8 @@ class ComparisonList(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         index = y + round(self.scroll_y)
         if not self.rows:
-            text = self.empty_message if y == 1 else ""
+            lines = textwrap.wrap(self.empty_message, max(width - 2, 10))
+            text = lines[y - 1] if 1 <= y <= len(lines) else ""
             return Strip([Segment(f" {text}"[:width].ljust(width), Style(italic=True))])
         if index >= len(self.rows):
             return Strip.blank(width)

@@ -15,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import RowDoesNotExist
 
 from vizzly_tui.tui.data import BuildRow, Detail
 from vizzly_tui.tui.widgets.comparisons import STATUS_STYLE, percent
@@ -65,7 +66,7 @@ class PaneTable(DataTable):
     def move_to_key(self, key: str | None) -> None:
         if key is None:
             return
-        with contextlib.suppress(KeyError, IndexError):
+        with contextlib.suppress(RowDoesNotExist, KeyError, IndexError):
             self.move_cursor(row=self.get_row_index(key), animate=False)
 
 

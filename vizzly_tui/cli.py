@@ -576,5 +576,66 @@ def compare(
     sys.exit(1 if result.is_different else 0)
 
 
+@main.command()
+@click.argument("key", metavar="ID|NAME")
+@click.option(
+    "--mode",
+    type=click.Choice(["overlay", "side-by-side", "diff", "baseline", "current"]),
+    default="overlay",
+    show_default=True,
+    help="What to draw.",
+)
+@click.option("--width", type=click.IntRange(min=8), help="Columns (default: the terminal's).")
+@click.option("--cluster", type=click.IntRange(min=1), help="Draw cluster N at 1:1.")
+@click.option(
+    "--color",
+    "color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="auto: colours on a terminal unless NO_COLOR is set.",
+)
+@click.pass_context
+def show(
+    ctx: click.Context, key: str, mode: str, width: int | None, cluster: int | None, color: str
+) -> None:
+    """Print a comparison of the current build as half-block text (for CI logs and scripts).
+
+    Without colour each cell is a shade of its darkness and changed pixels are X.
+    """
+    import shutil
+
+    from vizzly_tui.show import ShowError, render_show, terminal_colours, use_colour
+    from vizzly_tui.store import queries
+    from vizzly_tui.store.store import open_store
+    from vizzly_tui.tui import data
+    from vizzly_tui.tui.viewer.subject import subject_from_detail
+
+    with open_store(_project(ctx), write=False) as store:
+        build = queries.current_build() if store.exists else None
+        found = queries.find_comparison(build.id, key) if build else None
+        detail = data.load_detail(store, found.id) if found else None
+    if detail is None:
+        click.echo(f"error: no comparison {key!r} in the current build", err=True)
+        sys.exit(EXIT_USAGE)
+    is_tty = sys.stdout.isatty()
+    colour = use_colour(color, is_tty)
+    columns = width or (shutil.get_terminal_size().columns if is_tty else 100)
+    try:
+        picture = render_show(
+            subject_from_detail(detail),
+            mode=mode,
+            width=columns,
+            cluster=cluster,
+            colour=colour,
+            system=terminal_colours(),
+        )
+    except ShowError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(picture.header)
+    click.echo("\n".join(picture.lines), color=colour)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

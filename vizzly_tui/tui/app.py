@@ -38,6 +38,7 @@ from vizzly_tui.tui.messages import (
     ReadFailed,
 )
 from vizzly_tui.tui.settings import Settings, load_settings
+from vizzly_tui.tui.viewer import ImagePreview, subject_from_detail
 from vizzly_tui.tui.widgets.comparisons import ComparisonList
 from vizzly_tui.tui.widgets.panes import BaselinesTable, BuildsTable, DetailView, RegionsTable
 
@@ -131,6 +132,7 @@ class ReviewApp(DecisionsMixin, App[None]):
             with Vertical(id="right"):
                 with Vertical(id="detail-pane", classes="pane"):
                     yield DetailView(id="detail")
+                    yield ImagePreview(id="preview")
                 with Vertical(id="baselines-pane", classes="pane"):
                     yield BaselinesTable(id="baselines")
                 with Vertical(id="regions-pane", classes="pane"):
@@ -380,7 +382,9 @@ class ReviewApp(DecisionsMixin, App[None]):
         self.on_detail_shown(self.detail)
 
     def on_detail_shown(self, detail: Detail | None) -> None:
-        """Hook for the image preview (the viewer puts the images next to the numbers)."""
+        """The overlay picture under the numbers (drawn by the viewer's worker threads)."""
+        preview = self.query_one(ImagePreview)
+        preview.subject = subject_from_detail(detail) if detail is not None else None
 
     # --- filters ------------------------------------------------------------------------
 

@@ -18,16 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from vizzly_tui import identity
-from vizzly_tui.engine import (
-    DEFAULT_MAX_PIXELS,
-    DimensionMismatch,
-    EngineError,
-    ImageError,
-    classify,
-    compare_bytes,
-    read_png_size,
-)
-from vizzly_tui.engine.decode import check_pixel_budget, verify_png
+from vizzly_tui.config import DEFAULTS
 from vizzly_tui.project import Project
 from vizzly_tui.store import decisions, files
 from vizzly_tui.store.decisions import FileChange, now_ms
@@ -58,7 +49,9 @@ class CaptureSettings:
     threshold: float = 2.0
     min_cluster_size: int = 2
     signature_properties: tuple[str, ...] = ()
-    max_pixels: int = DEFAULT_MAX_PIXELS
+    # The configured default (the engine's is the same): the engine itself (numpy, scipy,
+    # ~0.9 s) is imported at the first screenshot, not when a server starts.
+    max_pixels: int = int(DEFAULTS["max_pixels"])
     set_baseline: bool = False
 
 
@@ -145,6 +138,9 @@ def capture(
     settings: CaptureSettings | None = None,
 ) -> CaptureResult:
     """Record one screenshot in `build_id`. Raises InvalidName or ImageError on bad input."""
+    from vizzly_tui.engine import read_png_size
+    from vizzly_tui.engine.decode import check_pixel_budget
+
     settings = settings or CaptureSettings()
     props = dict(properties or {})
     width, height = read_png_size(png)  # rejects non-PNG input before anything is written
@@ -188,6 +184,15 @@ def _capture_once(
     settings: CaptureSettings,
     size: tuple[int, int],
 ) -> CaptureResult:
+    from vizzly_tui.engine import (
+        DimensionMismatch,
+        EngineError,
+        ImageError,
+        classify,
+        compare_bytes,
+    )
+    from vizzly_tui.engine.decode import verify_png
+
     project = store.project
     name, original, signature, file_name, cid = ident
     threshold, min_cluster = _effective(props, settings)

@@ -462,29 +462,21 @@ def history(limit: int = 20) -> list[dict[str, Any]]:
 
 
 # The app's actions (restore a baseline version, local regions) live in a sibling module to
-# keep this one readable; they are part of this module's interface.
-from vizzly_tui.review_history import (  # noqa: E402
-    REGION_PADDING,
-    add_region,
-    delete_region,
-    padded_box,
-    restore_baseline_version,
+# keep this one readable; they are part of this module's interface. Loaded on first use
+# (PEP 562): review_history imports this module, so a top-level import would be circular.
+_FROM_HISTORY = (
+    "REGION_PADDING",
+    "add_region",
+    "delete_region",
+    "padded_box",
+    "region_corners",
+    "restore_baseline_version",
 )
 
-__all__ = [
-    "ACTORS",
-    "REGION_PADDING",
-    "ActionResult",
-    "StaleComparison",
-    "accept",
-    "add_region",
-    "delete",
-    "delete_region",
-    "history",
-    "padded_box",
-    "reject",
-    "reset",
-    "resolve",
-    "restore_baseline_version",
-    "undo",
-]
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_HISTORY:
+        from vizzly_tui import review_history
+
+        return getattr(review_history, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,7 +10,7 @@ import pytest
 from vizzly_tui.tui.viewer import ImageView, ViewerSubject
 from vizzly_tui.tui.viewer import render as render_module
 
-from .viewerkit import ViewerApp, make_subject
+from .viewerkit import ViewerApp, make_subject, truecolour_pictures  # noqa: F401
 
 
 @pytest.fixture

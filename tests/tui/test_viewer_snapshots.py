@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .viewerkit import ViewerApp, make_subject
+from .viewerkit import ViewerApp, make_subject, truecolour_pictures  # noqa: F401
 
 SIZE = (100, 30)
 

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PIL import Image, ImageDraw
 from textual.app import App
 
 from vizzly_tui.engine import compare_files
 from vizzly_tui.tui.viewer import Renderer, ViewerScreen, ViewerSubject
+from vizzly_tui.tui.viewer import widget as viewer_widget
+
+
+@pytest.fixture(autouse=True)
+def truecolour_pictures(monkeypatch):
+    """Pictures in truecolor whatever TERM the tests run under (snapshots stay the same)."""
+    monkeypatch.setattr(viewer_widget, "FORCED_COLOURS", "truecolor")
 
 
 def draw_page(width: int, height: int, *, changed: bool, extra_rows: int = 0) -> Image.Image:

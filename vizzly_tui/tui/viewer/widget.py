@@ -43,6 +43,10 @@ MODE_LABELS = {
 _BLANK = Style(bgcolor="rgb(28,28,28)")
 _CURSOR = Style(color="rgb(255,0,255)")
 
+#: Colour system for pictures instead of the terminal's (tests pin it so snapshots do not
+#: depend on the TERM/COLORTERM of the machine running them); None follows the terminal.
+FORCED_COLOURS: str | None = None
+
 #: One Renderer per process: the app's preview and its viewer share decoded pairs and strips.
 _SHARED: Renderer | None = None
 
@@ -132,7 +136,7 @@ class ImageView(Widget, can_focus=True):
     def _request(self) -> Request | None:
         if self._subject is None or self.size.width <= 0 or self.size.height <= 0:
             return None
-        system = colour_system(self.app.console.color_system)
+        system = FORCED_COLOURS or colour_system(self.app.console.color_system)
         out_w, out_h = self.size.width, self.size.height * 2
         return Request(self._subject, self._options, self._view, out_w, out_h, system)
 

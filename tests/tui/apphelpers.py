@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,9 @@ def prepare(project: Path) -> Path:
 
 def pin_times(project: Path) -> None:
     """Test setup only: give rows stamped at import time a fixed time."""
-    with sqlite3.connect(project / ".vizzly" / "state.db") as db:
+    # Closed at once: a connection left open in this process hides later commits of other
+    # processes from the app's data_version watcher (same-process SQLite file sharing).
+    with closing(sqlite3.connect(project / ".vizzly" / "state.db")) as db, db:
         db.execute("UPDATE baseline_version SET created_at = ?", (FIXED_MS,))
         db.execute("UPDATE baseline SET updated_at = ?", (FIXED_MS,))
 
@@ -82,7 +85,7 @@ def row_names(app: ReviewApp) -> list[str]:
 def db_rows(project: Path, sql: str, params: tuple = ()) -> list[tuple]:
     """Read the project's database the way another process would."""
     uri = (project / ".vizzly" / "state.db").resolve().as_uri() + "?mode=ro"
-    with sqlite3.connect(uri, uri=True) as db:
+    with closing(sqlite3.connect(uri, uri=True)) as db:
         return db.execute(sql, params).fetchall()
 
 

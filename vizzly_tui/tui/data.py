@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vizzly_tui.store import queries_history
 from vizzly_tui.store.store import Store
 
 FILTERS = ("needs-review", "failed", "new", "rejected", "all")
@@ -243,19 +244,6 @@ def load_builds(store: Store) -> tuple[BuildRow, ...]:
     )
 
 
-def _image(project: Any, folder: str, file_name: str, sha: str | None, newest: bool) -> Path | None:
-    """The newest build reads the live folders; an older one its kept objects."""
-    if newest:
-        path = project.vizzly_dir / folder / file_name
-        if path.is_file():
-            return path
-    if sha:
-        path = project.object_path(sha)
-        if path.is_file():
-            return path
-    return None
-
-
 def load_detail(store: Store, comparison_id: int) -> Detail | None:
     with reading(store) as db:
         row = db.execute_sql(
@@ -268,10 +256,9 @@ def load_detail(store: Store, comparison_id: int) -> Detail | None:
         ).fetchone()
         if row is None:
             return None
-        newest = _current_build_id(db) == row[16]
-        baseline_sha = db.execute_sql(
-            "SELECT sha256 FROM baseline WHERE signature = ?", (row[3],)
-        ).fetchone()
+        # The newest build shows the working files; an older one the bytes it was made
+        # from, kept in objects/ (its diff image was overwritten by later runs).
+        images = queries_history.comparison_images(store.project, comparison_id)
         regions = tuple(
             {
                 "id": r[0],
@@ -292,8 +279,6 @@ def load_detail(store: Store, comparison_id: int) -> Detail | None:
         hotspot = db.execute_sql(
             "SELECT confidence, confidence_score, bands FROM hotspot WHERE name = ?", (row[2],)
         ).fetchone()
-    project = store.project
-    file_name = row[14]
     clusters = tuple(c for c in (_json(row[17]) or ()) if isinstance(c, dict))
     bands = tuple(b for b in (_json(hotspot[2]) if hotspot else None) or () if isinstance(b, dict))
     confidence = None
@@ -318,11 +303,9 @@ def load_detail(store: Store, comparison_id: int) -> Detail | None:
         regions=regions,
         hotspots=bands,
         hotspot_confidence=confidence,
-        baseline_path=_image(
-            project, "baselines", file_name, baseline_sha[0] if baseline_sha else None, newest
-        ),
-        current_path=_image(project, "current", file_name, row[15], newest),
-        diff_path=_image(project, "diffs", file_name, None, newest),
+        baseline_path=images.baseline if images else None,
+        current_path=images.current if images else None,
+        diff_path=images.diff if images else None,
     )
 
 

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from vizzly_tui.tui.app import ReviewApp
 
 ACCEPTABLE = ("failed", "new", "baseline-created", "rejected")
-REGION_PADDING = 4  # px around a cluster: anti-aliased edges of the change stay ignored too
 
 _VERBS = {
     "accept": "Accepted",
@@ -221,26 +220,9 @@ class DecisionsMixin:
         if detail is None:
             self.notify("No comparison selected", severity="warning")
             return
-        try:
-            from vizzly_tui.tui.viewer import ViewerScreen, ViewerSubject
-        except ImportError:
-            paths = [str(p) for p in (detail.baseline_path, detail.current_path) if p]
-            self.notify("Images: " + (", ".join(paths) or "none kept"), timeout=8)
-            return
-        subject = ViewerSubject(
-            comparison_id=detail.cid,
-            name=detail.name,
-            status=detail.status,
-            baseline_path=detail.baseline_path,
-            current_path=detail.current_path,
-            diff_path=detail.diff_path,
-            clusters=tuple(c.get("boundingBox") or c for c in detail.clusters),
-            regions=detail.regions,
-            hotspots=detail.hotspots,
-            height_diff=_height_diff(detail.height_diff),
-            threshold=detail.threshold or 0.0,
-            read_only=self.read_only_reason() is not None,
-        )
+        from vizzly_tui.tui.viewer import ViewerScreen, subject_from_detail
+
+        subject = subject_from_detail(detail, read_only=self.read_only_reason() is not None)
         self.push_screen(ViewerScreen(subject))
 
     # --- baselines and regions ----------------------------------------------------------
@@ -271,12 +253,11 @@ class DecisionsMixin:
             return
 
         def answered(yes: bool | None) -> None:
-            from vizzly_tui import review
 
             if yes:
                 self.decide(
                     "delete-baseline",
-                    lambda: review.delete_baseline(self.store, message.signature, actor="tui"),
+                    lambda: delete_baseline(self.store, message.signature, actor="tui"),
                 )
 
         self.push_screen(
@@ -295,13 +276,17 @@ class DecisionsMixin:
 
         if self._refuse() or self.detail is None:
             return
+        from vizzly_tui import review
+
         detail = self.detail
-        box = padded(message.box, REGION_PADDING)
+        box = review.padded_box(message.box, pad=review.REGION_PADDING)
+        c = message.box
         body = (
             f"Ignore this area of every “{detail.name}” screenshot from now on:\n"
-            f"  x {box['x']}, y {box['y']}, {box['width']} × {box['height']} px "
-            f"(the cluster {message.box['width']} × {message.box['height']} "
-            f"padded by {REGION_PADDING} px)\n"
+            f"  x {box['x1']}–{box['x2']}, y {box['y1']}–{box['y2']} "
+            f"({box['x2'] - box['x1']} × {box['y2'] - box['y1']} px: the cluster at "
+            f"{c['x']},{c['y']} {c['width']} × {c['height']} padded by "
+            f"{review.REGION_PADDING} px)\n"
             "It is saved as a local region and this comparison is compared again at once."
         )
 
@@ -330,22 +315,25 @@ class DecisionsMixin:
         )
 
 
-def padded(box: dict[str, int], pad: int) -> dict[str, int]:
-    x, y = max(box["x"] - pad, 0), max(box["y"] - pad, 0)
-    return {
-        "x": x,
-        "y": y,
-        "width": box["x"] + box["width"] + pad - x,
-        "height": box["y"] + box["height"] + pad - y,
-    }
+def delete_baseline(store: Any, signature: str, *, actor: str) -> Any:
+    """Delete one baseline, also when the newest build has no comparison of it.
 
+    review.delete names comparisons of the current build; a baseline nothing compared
+    lately is removed with the same crash-safe, undoable removal step that `reset` uses.
+    """
+    from vizzly_tui import review
+    from vizzly_tui.errors import NotFound
+    from vizzly_tui.store import queries
 
-def _height_diff(value: Any) -> int | None:
-    if isinstance(value, dict):
-        try:
-            return int(value.get("height2", 0)) - int(value.get("height1", 0))
-        except (TypeError, ValueError):
-            return None
-    if isinstance(value, int | float):
-        return int(value)
-    return None
+    def command() -> Any:
+        if queries.baseline_for(signature) is None:
+            raise NotFound(f"no baseline for {signature}")
+        build = queries.current_build()
+        comparison = queries.find_comparison(build.id, signature) if build else None
+        if comparison is not None and comparison.signature == signature:
+            steps = [review._removal_step(store, "delete", actor, comparison.id, signature)]
+        else:
+            steps = [review._removal_step(store, "delete", actor, None, signature)]
+        return review._run_batch(store, "delete", steps, None)
+
+    return store.call(command, transaction=False)

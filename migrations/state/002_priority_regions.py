@@ -23,10 +23,15 @@ RANK = """CASE {status}
     WHEN 'error' THEN 3
     ELSE 4 END"""
 
+# INDEXED BY: left alone, the planner answers these subqueries by scanning the whole build
+# through the covering review-order index (3 ms a row at 20k rows, measured), not by the
+# (build_id, name) lookup of migration 001.
 GROUP_REFRESH = """UPDATE "comparison" SET
         "group_priority" = (SELECT MIN(c2."priority") FROM "comparison" c2
+            INDEXED BY "comparison_build_id_name"
             WHERE c2."build_id" = {row}."build_id" AND c2."name" = {row}."name"),
         "group_diff" = (SELECT COALESCE(MAX(c2."diff_percentage"), -1) FROM "comparison" c2
+            INDEXED BY "comparison_build_id_name"
             WHERE c2."build_id" = {row}."build_id" AND c2."name" = {row}."name")
     WHERE "build_id" = {row}."build_id" AND "name" = {row}."name";"""
 

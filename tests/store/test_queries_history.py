@@ -84,6 +84,9 @@ def test_builds_newest_first_with_counts(store):
         "total": 2,
     }
     assert builds[0].counts["total"] == 12
+    counts = qh.status_counts(new)
+    assert {k: v for k, v in counts.items() if k != "needs-review"} == builds[0].counts
+    assert counts["passed"] == 4 and counts["failed"] == 2
     assert qh.status_counts(new)["needs-review"] == qh.count_comparisons(
         new, qh.ComparisonFilter(status="needs-review")
     )

@@ -138,7 +138,7 @@ class ReviewApp(DecisionsMixin, App[None]):
                 with Vertical(id="regions-pane", classes="pane"):
                     yield RegionsTable(id="regions")
         yield Static("", id="notices")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.title = "vizzly-tui"

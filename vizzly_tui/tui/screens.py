@@ -82,7 +82,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > Vertical {
-        width: 76; max-width: 98%; height: auto; max-height: 95%; padding: 0 1;
+        width: 90; max-width: 98%; height: auto; max-height: 95%; padding: 0 1;
         border: thick $primary; background: $surface; overflow-y: auto;
     }
     """
@@ -99,12 +99,13 @@ class HelpScreen(ModalScreen[None]):
         text = Text()
         for binding_id, what in HELP_ROWS:
             keys = self._keys.get(binding_id, "")
-            text.append(f"{keys:>18}  ", style="bold")
-            text.append(f"{what}\n")
+            text.append(f"{keys:>14}  ", style="bold")
+            text.append(f"{what:<52}")
+            text.append(f" {binding_id}\n", style="dim")
         text.append(
-            "\nRemap keys, set the theme and the default filter in "
-            "$XDG_CONFIG_HOME/vizzly-tui/config.toml:\n"
-            '  [keys]\n  accept = "a,y"',
+            "\nRemap a key by its id (right column), set the theme and the default filter "
+            "in $XDG_CONFIG_HOME/vizzly-tui/config.toml:\n"
+            '  theme = "textual-light"\n  default_filter = "all"\n  [keys]\n  accept = "a,y"',
             style="dim",
         )
         with Vertical() as box:

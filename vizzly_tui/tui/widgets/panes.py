@@ -44,7 +44,11 @@ class PaneTable(DataTable):
     """A row-cursor table with j/k like the comparisons list."""
 
     DEFAULT_CSS = """
-    PaneTable { height: 1fr; }
+    PaneTable {
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+        scrollbar-size-horizontal: 0;
+    }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -268,7 +272,7 @@ class DetailView(VerticalScroll, can_focus=True):
     """The selected comparison's numbers."""
 
     DEFAULT_CSS = """
-    DetailView { height: 1fr; }
+    DetailView { height: 1fr; scrollbar-size-vertical: 1; }
     DetailView > #detail-text { width: 1fr; }
     """
 

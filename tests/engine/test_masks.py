@@ -30,3 +30,15 @@ def test_masks_cover_only_the_common_rows() -> None:
     current = np.full((14, 8, 4), 255, dtype=np.uint8)
     masks = diff_masks(baseline, current)
     assert masks.changed.shape == (10, 8) and not masks.changed.any()
+
+
+def test_flat_indices_list_the_mask_pixels_in_order() -> None:
+    baseline = np.full((40, 50, 4), 255, dtype=np.uint8)
+    baseline[:, 20, :3] = 0
+    current = baseline.copy()
+    current[10, 21, :3] = 128  # anti-aliasing
+    current[30:33, 5:9, :3] = 0
+    masks = diff_masks(baseline, current)
+    assert masks.changed_index.tolist() == np.flatnonzero(masks.changed).tolist()
+    assert masks.antialiasing_index.tolist() == np.flatnonzero(masks.antialiasing).tolist()
+    assert masks.antialiasing_index.size == 1

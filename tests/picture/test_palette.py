@@ -21,7 +21,7 @@ from vizzly_tui.picture.palette import PALETTE_256, quantise_16, quantise_256
         ((238, 238, 238), 255),  # top of the grey ramp
         ((10, 10, 10), 232),  # near black: the ramp's 8 is nearer than the cube's 0
         ((250, 240, 0), 226),  # yellow to cube (5, 5, 0)
-        ((255, 32, 64), 197),  # the viewer's change tint: red with a touch of blue
+        ((255, 32, 65), 197),  # the viewer's change tint: red with a touch of blue
     ],
 )
 def test_known_colours_map_to_known_256_entries(rgb: tuple[int, int, int], index: int) -> None:
@@ -49,7 +49,7 @@ def test_256_never_uses_the_themable_system_colours() -> None:
         ((128, 128, 128), 8),
         ((230, 230, 230), 7),
         ((0, 0, 230), 4),
-        ((255, 196, 0), 3),  # the anti-aliasing tint: nearer the darker yellow
+        ((255, 198, 0), 3),  # the anti-aliasing tint: nearer the darker yellow
     ],
 )
 def test_known_colours_map_to_known_16_entries(rgb: tuple[int, int, int], index: int) -> None:

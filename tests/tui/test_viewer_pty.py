@@ -35,7 +35,7 @@ def test_viewer_in_a_pty_draws_half_blocks_and_flips_from_the_cache(tmp_path: Pa
         # Half-blocks with 24-bit colours, and the change tint of the overlay.
         assert "▀".encode() in opened
         codes = SGR.findall(opened)
-        assert any(b"255;32;64" in code for code in codes)
+        assert any(b"255;32;65" in code for code in codes)
         # Run merging: far fewer colour changes than the 100x27 cells of the picture.
         assert len(codes) < 100 * 27 / 2
         assert len(opened) < 80_000

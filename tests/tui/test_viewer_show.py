@@ -59,7 +59,7 @@ def test_show_with_colour_writes_half_blocks_and_each_run_once(project: Path) ->
     lines = result.output.splitlines()[1:]
     assert all(line.endswith("\x1b[0m") for line in lines)
     assert "▀" in result.output
-    assert "48;2;255;32;64" in result.output or "38;2;255;32;64" in result.output  # change tint
+    assert "48;2;255;32;65" in result.output or "38;2;255;32;65" in result.output  # change tint
     # Run merging: far fewer colour changes than cells.
     assert len(ANSI.findall(result.output)) < 80 * len(lines) / 3
     plain = [ANSI.sub("", line) for line in lines]

@@ -158,13 +158,29 @@ def _child(baseline: str, current: str, stats: str, clusters: str | None) -> Non
     ImageView._show = show  # type: ignore[method-assign]
 
     class Harness(App[None]):
-        BINDINGS = (Binding("v", "view", "View", id="harness-view"),)
+        BINDINGS = (
+            Binding("v", "view", "View", id="harness-view"),
+            Binding("f5", "repaint", "Repaint", id="harness-repaint"),
+            Binding("f6", "stats", "Stats", id="harness-stats"),
+        )
 
         def compose(self):  # type: ignore[no-untyped-def]
             yield Static("press v to open the viewer")
 
         def action_view(self) -> None:
             self.push_screen(ViewerScreen(subject))
+
+        def action_stats(self) -> None:
+            for view in self.screen.query(ImageView):
+                record = {"t": time.perf_counter(), "composites": view.renderer.composites}
+                record.update(computed=view.computed, from_cache=view.from_cache)
+                with open(stats, "a") as handle:
+                    handle.write(json.dumps(record) + "\n")
+
+        def action_repaint(self) -> None:
+            # The same picture again: what a full repaint of the image costs on the wire.
+            for view in self.screen.query(ImageView):
+                view.refresh()
 
     Harness().run()
 

@@ -23,6 +23,10 @@ class DiffMasks:
 
     changed: np.ndarray  # above the threshold and not anti-aliasing
     antialiasing: np.ndarray  # above the threshold but classified as anti-aliasing
+    #: The same pixels as sorted row-major flat indices (y * width + x): changes are sparse,
+    #: and a picture scatters these instead of scanning the masks again.
+    changed_index: np.ndarray
+    antialiasing_index: np.ndarray
 
 
 def diff_masks(
@@ -48,6 +52,7 @@ def diff_masks(
     changed = np.zeros(common * width, dtype=bool)
     aa = np.zeros(common * width, dtype=bool)
     candidates = np.flatnonzero(a32 != b32)
+    hits = flagged = np.empty(0, dtype=np.intp)
     if candidates.size:
         first = a32.ravel()[candidates].view(np.uint8).reshape(-1, 4)
         second = b32.ravel()[candidates].view(np.uint8).reshape(-1, 4)
@@ -62,4 +67,7 @@ def diff_masks(
                 flagged = hits[maybe[is_aa]]
                 changed[flagged] = False
                 aa[flagged] = True
-    return DiffMasks(changed.reshape(common, width), aa.reshape(common, width))
+    changed_index = hits[changed[hits]] if flagged.size else hits
+    return DiffMasks(
+        changed.reshape(common, width), aa.reshape(common, width), changed_index, flagged
+    )

@@ -14,15 +14,22 @@ from typing import Any
 import numpy as np
 
 from .pair import Pair, cluster_box
-from .sample import box_outline, draw_outline, sample_image, sample_mask, spans
+from .sample import (
+    box_outline,
+    draw_outline,
+    sample_image,
+    sample_mask,
+    sample_points,
+    spans,
+)
 from .view import View
 
 MODES = ("side-by-side", "overlay", "onion", "slider", "blink", "diff")
 
 BACKGROUND = (28, 28, 28)  # outside the image
 HATCH = ((70, 70, 70), (40, 40, 40))  # rows an image does not have (a height difference)
-CHANGED = (255, 32, 64)
-ANTIALIASING = (255, 196, 0)
+CHANGED = (255, 32, 65)  # on the 64-level grid of truecolor cells (cells.py)
+ANTIALIASING = (255, 198, 0)
 EXTRA_ROWS = (255, 96, 96)  # tint of rows only one image has
 CLUSTER = (0, 160, 255)
 CLUSTER_ACTIVE = (0, 255, 255)
@@ -97,18 +104,18 @@ def _hatch(view: View) -> np.ndarray:
 
 def layer(pair: Pair, side: str, view: View) -> np.ndarray:
     """One image sampled into the view; rows it lacks (height difference) hatched."""
-    image = pair.image(side)
-    canvas = View(view.scale, view.x0, view.y0, view.out_w, view.out_h)
+    image = pair.pil_images[side]
     if image is None:
-        out = sample_image(np.zeros((0, 0, 3), dtype=np.uint8), canvas, BACKGROUND)
+        out = np.empty((view.out_h, view.out_w, 3), dtype=np.uint8)
+        out[:] = BACKGROUND
         missing = np.ones((pair.height, pair.width), dtype=bool)
-    else:
-        out = sample_image(image, canvas, BACKGROUND)
-        if image.shape[0] >= pair.height:
-            return out
-        missing = np.ones((pair.height - image.shape[0], pair.width), dtype=bool)
-        return _paint(out, sample_mask(missing, view, row_offset=image.shape[0]), _hatch(view))
-    return _paint(out, sample_mask(missing, view), _hatch(view))
+        return _paint(out, sample_mask(missing, view), _hatch(view))
+    out = sample_image(image, view, BACKGROUND)
+    rows = image.size[1]
+    if rows >= pair.height:
+        return out
+    missing = np.ones((pair.height - rows, pair.width), dtype=bool)
+    return _paint(out, sample_mask(missing, view, row_offset=rows), _hatch(view))
 
 
 def _paint(out: np.ndarray, where: np.ndarray, colour: Any) -> np.ndarray:
@@ -130,12 +137,19 @@ def _faded(picture: np.ndarray) -> np.ndarray:
     """Greyscale faded towards white: the content stays readable, the tints stand out."""
     luma = picture[..., 0] * 0.299 + picture[..., 1] * 0.587 + picture[..., 2] * 0.114
     grey = 255 - (255 - luma) * 0.45
+    # 16 grey levels over the faded range: a backdrop needs no more, and equal neighbours
+    # merge into runs (the overlay is the mode most often on screen).
+    grey = np.minimum(np.rint(grey / 8) * 8, 255)
     return np.repeat(grey[..., None], 3, axis=2).astype(np.uint8)
 
 
 def _marks(pair: Pair, view: View, picture: np.ndarray) -> np.ndarray:
-    aa = sample_mask(pair.antialiasing, view)
-    changed = sample_mask(pair.changed, view)
+    if view.scale <= 1:
+        aa = sample_points(pair.antialiasing_points, view)
+        changed = sample_points(pair.changed_points, view)
+    else:
+        aa = sample_mask(pair.antialiasing, view)
+        changed = sample_mask(pair.changed, view)
     picture[aa & ~changed] = ANTIALIASING
     picture[changed] = CHANGED
     extra = _extra_rows(pair, view)

@@ -8,7 +8,7 @@ import numpy as np
 
 from vizzly_tui.engine.colour import delta_e_rgba
 
-from .pair import Box, Pair
+from .pair import Box, Pair, flatten
 from .view import View, centred
 
 
@@ -59,7 +59,7 @@ def pixel_info(pair: Pair, x: int, y: int) -> PixelInfo:
     def colour(image: np.ndarray | None) -> tuple[int, int, int] | None:
         if image is None or not (0 <= y < image.shape[0] and 0 <= x < image.shape[1]):
             return None
-        r, g, b = (int(v) for v in image[y, x])
+        r, g, b = (int(v) for v in flatten(image[y : y + 1, x : x + 1])[0, 0])
         return r, g, b
 
     first, second = colour(pair.baseline), colour(pair.current)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from vizzly_tui.engine.decode import decode_pair, decode_png
 from vizzly_tui.engine.masks import diff_masks
@@ -15,7 +17,7 @@ from vizzly_tui.engine.masks import diff_masks
 Box = tuple[int, int, int, int]  # x, y, width, height in image pixels
 
 
-def _flatten(rgba: np.ndarray) -> np.ndarray:
+def flatten(rgba: np.ndarray) -> np.ndarray:
     """RGB on white, as the engine judges colours (a transparent pixel looks white)."""
     rgb = rgba[..., :3]
     alpha = rgba[..., 3]
@@ -39,17 +41,24 @@ def cluster_box(cluster: Mapping[str, Any]) -> Box | None:
 
 @dataclass(frozen=True)
 class Pair:
-    """Baseline and current as RGB arrays on one canvas (width x max height) with masks.
+    """Baseline and current as decoded RGBA arrays on one canvas (width x max height), with
+    the masks of changed and anti-aliasing pixels.
 
+    The arrays are the decoder's own buffers (no copy: a 4K pair is 66 MB); pictures sample
+    them through Pillow images that share those buffers, and flatten alpha onto white after
+    sampling, on display-sized data.
     Either image may be missing (a new screenshot has no baseline); then the masks are empty.
     Rows that only one image has are the `extra` band: `height1`/`height2` say which.
     """
 
-    baseline: np.ndarray | None  # (height1, width, 3) uint8
-    current: np.ndarray | None  # (height2, width, 3) uint8
+    baseline: np.ndarray | None  # (height1, width, 4) uint8 RGBA
+    current: np.ndarray | None  # (height2, width, 4) uint8 RGBA
     changed: np.ndarray  # (common, width) bool, not anti-aliasing
     antialiasing: np.ndarray  # (common, width) bool
     clusters: tuple[Box, ...] = field(default=())
+    #: Flat indices (y * width + x) of the mask pixels when the engine gave them.
+    changed_index: np.ndarray | None = None
+    antialiasing_index: np.ndarray | None = None
 
     @property
     def width(self) -> int:
@@ -83,6 +92,41 @@ class Pair:
     def image(self, side: str) -> np.ndarray | None:
         return self.baseline if side == "baseline" else self.current
 
+    @cached_property
+    def pil_images(self) -> dict[str, Image.Image | None]:
+        """Pillow views of the two arrays (sharing their memory), made once."""
+        images: dict[str, Image.Image | None] = {}
+        for side in ("baseline", "current"):
+            array = self.image(side)
+            if array is None:
+                images[side] = None
+                continue
+            array = np.ascontiguousarray(array)
+            height, width = array.shape[:2]
+            # Opaque images are sampled as RGBX: Pillow would premultiply a whole RGBA image
+            # before every resize (30 ms at 4K) for an alpha that is 255 everywhere.
+            opaque = bool((array.view(np.uint32) >= np.uint32(0xFF000000)).all())
+            mode = "RGBX" if opaque else "RGBA"
+            images[side] = Image.frombuffer(mode, (width, height), array, "raw", mode, 0, 1)
+        return images
+
+    @cached_property
+    def changed_points(self) -> tuple[np.ndarray, np.ndarray]:
+        """(ys, xs) of the changed pixels: changes are sparse, so views scatter these."""
+        return _points(self.changed, self.changed_index)
+
+    @cached_property
+    def antialiasing_points(self) -> tuple[np.ndarray, np.ndarray]:
+        return _points(self.antialiasing, self.antialiasing_index)
+
+
+def _points(mask: np.ndarray, index: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    if index is None:
+        ys, xs = np.nonzero(mask)
+    else:
+        ys, xs = np.divmod(index, max(1, mask.shape[1]))
+    return ys.astype(np.int32), xs.astype(np.int32)
+
 
 def pair_from_arrays(
     baseline: np.ndarray | None,
@@ -97,6 +141,7 @@ def pair_from_arrays(
     if baseline is not None and current is not None and baseline.shape[1] == current.shape[1]:
         masks = diff_masks(baseline, current, threshold=threshold)
         changed, aa = masks.changed, masks.antialiasing
+        indices = (masks.changed_index, masks.antialiasing_index)
         if clusters is None:
             from vizzly_tui.engine import compare_arrays
 
@@ -104,16 +149,19 @@ def pair_from_arrays(
             clusters = [c.to_vizzly_dict() for c in result.diff_clusters]
     else:
         changed = aa = np.zeros((0, width), dtype=bool)
+        indices = (None, None)
     for cluster in clusters or ():
         box = cluster_box(cluster)
         if box is not None:
             boxes.append(box)
     return Pair(
-        baseline=None if baseline is None else _flatten(baseline),
-        current=None if current is None else _flatten(current),
+        baseline=baseline,
+        current=current,
         changed=changed,
         antialiasing=aa,
         clusters=tuple(boxes),
+        changed_index=indices[0],
+        antialiasing_index=indices[1],
     )
 
 

@@ -13,6 +13,7 @@ import math
 import numpy as np
 from PIL import Image
 
+from .pair import flatten
 from .view import View
 
 
@@ -30,35 +31,47 @@ def spans(view: View, width: int, height: int) -> tuple[int, int, int, int]:
     return x_lo, x_hi, y_lo, y_hi
 
 
-def sample_image(image: np.ndarray, view: View, background: tuple[int, int, int]) -> np.ndarray:
-    """(out_h, out_w, 3) view of an (h, w, 3) image, `background` outside it."""
+def sample_image(image: Image.Image, view: View, background: tuple[int, int, int]) -> np.ndarray:
+    """(out_h, out_w, 3) RGB view of an RGBX/RGBA Pillow image, `background` outside it.
+
+    Pillow reads only the window (`box`), so a 1:1 view of a 4K image costs what its 160x88
+    pixels cost. Alpha is flattened onto white after sampling, on display-sized data.
+    """
     out = np.empty((view.out_h, view.out_w, 3), dtype=np.uint8)
     out[:] = background
-    height, width = image.shape[:2]
+    width, height = image.size
     x_lo, x_hi, y_lo, y_hi = spans(view, width, height)
     if x_hi <= x_lo or y_hi <= y_lo:
         return out
     s = view.scale
+    # Clamped: the span's rounding tolerance may put an edge a hair outside the image.
     box = (
-        view.x0 + x_lo / s,
-        view.y0 + y_lo / s,
-        view.x0 + x_hi / s,
-        view.y0 + y_hi / s,
+        max(0.0, view.x0 + x_lo / s),
+        max(0.0, view.y0 + y_lo / s),
+        min(float(width), view.x0 + x_hi / s),
+        min(float(height), view.y0 + y_hi / s),
     )
     resample = Image.Resampling.BOX if s < 1 else Image.Resampling.NEAREST
-    # Crop to whole pixels first: Pillow then filters only the window, not the whole image.
-    cx0, cy0 = max(0, math.floor(box[0])), max(0, math.floor(box[1]))
-    cx1, cy1 = min(width, math.ceil(box[2])), min(height, math.ceil(box[3]))
-    crop = Image.fromarray(np.ascontiguousarray(image[cy0:cy1, cx0:cx1]), "RGB")
-    # Clamped: the span's rounding tolerance may put the far edge a hair past the crop.
-    local = (
-        max(0.0, box[0] - cx0),
-        max(0.0, box[1] - cy0),
-        min(float(cx1 - cx0), box[2] - cx0),
-        min(float(cy1 - cy0), box[3] - cy0),
-    )
-    scaled = crop.resize((x_hi - x_lo, y_hi - y_lo), resample, box=local)
-    out[y_lo:y_hi, x_lo:x_hi] = np.asarray(scaled)
+    scaled = np.asarray(image.resize((x_hi - x_lo, y_hi - y_lo), resample, box=box))
+    out[y_lo:y_hi, x_lo:x_hi] = flatten(scaled) if image.mode == "RGBA" else scaled[..., :3]
+    return out
+
+
+def sample_points(
+    points: tuple[np.ndarray, np.ndarray], view: View, *, row_offset: int = 0
+) -> np.ndarray:
+    """Like sample_mask for a sparse mask given as (ys, xs): scatter instead of pooling.
+
+    Only for views at or below 1:1 (each image pixel lands in exactly one display pixel).
+    """
+    out = np.zeros((view.out_h, view.out_w), dtype=bool)
+    ys, xs = points
+    if ys.size == 0:
+        return out
+    dy = np.floor((ys + row_offset - view.y0) * view.scale + 1e-6).astype(np.int64)
+    dx = np.floor((xs - view.x0) * view.scale + 1e-6).astype(np.int64)
+    keep = (dy >= 0) & (dy < view.out_h) & (dx >= 0) & (dx < view.out_w)
+    out[dy[keep], dx[keep]] = True
     return out
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from rich.color import Color
+from rich.color import Color, ColorType
+from rich.color_triplet import ColorTriplet
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
@@ -77,13 +78,16 @@ class Request:
 
 
 _STYLES: dict[tuple, Style] = {}
+_COLOURS: dict[tuple, Color] = {}
 
 
 def _style(fg: Any, bg: Any, system: str) -> Style:
+    # Cached: a 4K page at fit has thousands of distinct cell styles, and building a Rich
+    # Style from scratch costs ~10 µs (the first picture of a pair would pay ~100 ms).
     key = (fg, bg, system)
     style = _STYLES.get(key)
     if style is None:
-        style = Style(color=_colour(fg, system), bgcolor=_colour(bg, system))
+        style = Style.from_color(_colour(fg, system), _colour(bg, system))
         _STYLES[key] = style
     return style
 
@@ -91,12 +95,20 @@ def _style(fg: Any, bg: Any, system: str) -> Style:
 def _colour(value: Any, system: str) -> Color | None:
     if value is None:
         return None
-    if system == "truecolor":
-        return Color.from_rgb(*value)
-    # The palette entry's own RGB: Textual turns indexed colours into RGB through its theme
-    # and the console maps RGB back to the entry, so the chosen entry is what is sent.
-    r, g, b = (int(c) for c in to_rgb(np.array(value), system))
-    return Color.from_rgb(r, g, b)
+    key = (value, system)
+    colour = _COLOURS.get(key)
+    if colour is None:
+        if system == "truecolor":
+            r, g, b = value
+        else:
+            # The palette entry's own RGB: Textual turns indexed colours into RGB through its
+            # theme and the console maps RGB back to the entry, so the chosen entry is sent.
+            r, g, b = (int(c) for c in to_rgb(np.array(value), system))
+        colour = Color(
+            f"#{r:02x}{g:02x}{b:02x}", ColorType.TRUECOLOR, triplet=ColorTriplet(r, g, b)
+        )
+        _COLOURS[key] = colour
+    return colour
 
 
 def picture_strips(picture: np.ndarray, system: str) -> list[Strip]:

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from rich.segment import Segment
 from rich.style import Style
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
@@ -217,10 +217,31 @@ class ImageView(Widget, can_focus=True):
     def _show(self, key: tuple | None, strips: list[Strip]) -> None:
         if key is not None:
             self._error = None
+        old, self._strips = self._strips, strips
         self._shown = key
-        self._strips = strips
-        self.refresh()
+        self._refresh_changed(old, strips)
         self.post_message(self.StatusChanged(self))
+
+    def _refresh_changed(self, old: list[Strip], new: list[Strip]) -> None:
+        """Repaint only the rows that differ: a blink flip or a mix step changes few rows,
+        and every repainted row travels over ssh."""
+        width = self.size.width
+        same_shape = len(old) == len(new) and all(
+            a.cell_length == b.cell_length == width for a, b in zip(old, new, strict=True)
+        )
+        if not same_shape:
+            self.refresh()
+            return
+        start = None
+        for y, (a, b) in enumerate(zip(old, new, strict=True)):
+            differs = a is not b and a != b
+            if differs and start is None:
+                start = y
+            elif not differs and start is not None:
+                self.refresh(Region(0, start, width, y - start))
+                start = None
+        if start is not None:
+            self.refresh(Region(0, start, width, len(new) - start))
 
     # --- Line API -------------------------------------------------------------------------
 

@@ -27,7 +27,7 @@ from vizzly_tui.store.models import (
     Hotspot,
     Region,
 )
-from vizzly_tui.store.queries import LOCAL_RUN_KINDS, NEW_STATUSES, current_build
+from vizzly_tui.store.queries import LOCAL_RUN_KINDS, NEW_STATUSES, current_build, review_order
 
 # The app's status filters, in the order `f` cycles them.
 FILTERS = ("needs-review", "failed", "new", "rejected", "all")
@@ -211,20 +211,6 @@ def _filtered(build_id: int, flt: ComparisonFilter) -> pw.ModelSelect:
 
 def _like(column: pw.Field, pattern: str) -> pw.Node:
     return pw.NodeList((column, pw.SQL("LIKE"), pattern, pw.SQL("ESCAPE '\\'")))
-
-
-def review_order() -> tuple[pw.Node, ...]:
-    """Priority (failed, new, rejected, error, passed), then diff size, variants of a name
-    together: the stored columns of migration 002, matching its `comparison_review_order`
-    index, so any page is an index walk rather than a sort of the whole build."""
-    return (
-        Comparison.group_priority,
-        Comparison.group_diff.desc(),
-        Comparison.name,
-        Comparison.priority,
-        Comparison.diff_percentage.desc(),
-        Comparison.id,
-    )
 
 
 def page_comparisons(

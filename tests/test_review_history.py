@@ -106,6 +106,23 @@ def test_restore_refuses_a_version_whose_bytes_are_gone(store):
     assert _baseline_bytes(store, "home") == png((0, 0, 255))
 
 
+def test_delete_a_baseline_no_current_comparison_uses_and_undo_it(store):
+    _run(store, {"old-page": png(WHITE)})  # a baseline from an earlier run
+    _run(store, {"home": png(WHITE)})  # the current build has no old-page
+    signature = Baseline.get(Baseline.name == "old-page").signature
+    old_file = store.project.baselines_dir / Baseline.get(Baseline.name == "old-page").file_name
+
+    result = review.delete_baseline(store, signature, actor="tui")
+
+    assert result.count == 1 and not old_file.exists()
+    assert [b.name for b in queries_history.list_baselines()] == ["home"]
+    review.undo(store, actor="tui")
+    assert old_file.read_bytes() == png(WHITE)
+    assert {b.name for b in queries_history.list_baselines()} == {"home", "old-page"}
+    with pytest.raises(NotFound, match="no baseline"):
+        review.delete_baseline(store, "nope|1|x")
+
+
 # --- local regions ------------------------------------------------------------------------
 
 CHANGE = (20, 10, 29, 19)  # the red square of the changed screenshot

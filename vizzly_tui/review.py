@@ -467,6 +467,7 @@ def history(limit: int = 20) -> list[dict[str, Any]]:
 _FROM_HISTORY = (
     "REGION_PADDING",
     "add_region",
+    "delete_baseline",
     "delete_region",
     "padded_box",
     "region_corners",

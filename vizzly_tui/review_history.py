@@ -23,6 +23,7 @@ from vizzly_tui.review import (
     StaleComparison,
     _check_actor,
     _keep,
+    _removal_step,
     _run_batch,
 )
 from vizzly_tui.store import decisions, files, queries
@@ -160,6 +161,31 @@ def restore_baseline_version(
             )
 
         return _run_batch(store, "restore", [step], None)
+
+    return store.call(command, transaction=False)
+
+
+def delete_baseline(store: Store, signature: str, *, actor: str = "cli") -> ActionResult:
+    """Delete one baseline, also one no comparison of the current build uses (the app's
+    all-baselines view). With a comparison in the current build, that comparison goes too,
+    as with `delete`. The same crash-safe, undoable removal `reset` uses."""
+    _check_actor(actor)
+
+    def command() -> ActionResult:
+        if Baseline.get_or_none(Baseline.signature == signature) is None:
+            raise NotFound(f"no baseline for {signature}")
+        build = queries.current_build()
+        comparison = (
+            Comparison.get_or_none(
+                (Comparison.build == build.id) & (Comparison.signature == signature)
+            )
+            if build is not None
+            else None
+        )
+        step = _removal_step(
+            store, "delete", actor, comparison.id if comparison else None, signature
+        )
+        return _run_batch(store, "delete", [step], None)
 
     return store.call(command, transaction=False)
 

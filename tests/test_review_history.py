@@ -66,10 +66,20 @@ def test_restore_an_older_baseline_version_and_undo_it(store):
     assert versions[0].is_current and not versions[1].is_current
     assert versions[0].actor == "tui" and versions[1].available
 
+    assert _comparison(ids["home"]).status == "passed"  # accepted
+
     result = review.restore_baseline_version(store, signature, versions[1].sha256, actor="tui")
 
     assert result.count == 1
     assert _baseline_bytes(store, "home") == png(WHITE)
+    # The current screenshot (blue) is compared again with the restored white baseline.
+    c = _comparison(ids["home"])
+    assert (c.status, c.baseline_sha256) == ("failed", files.sha256_bytes(png(WHITE)))
+    assert c.diff_percentage == 100.0
+    assert result.items[0]["statusBefore"] == "passed"
+    assert result.items[0]["statusAfter"] == "failed"
+    diff_file = store.project.diffs_dir / c.file_name
+    assert diff_file.exists()
     assert Baseline.get().sha256 == files.sha256_bytes(png(WHITE))
     decision = Decision.select().order_by(Decision.id.desc()).first()
     assert (decision.action, decision.actor, decision.state) == ("restore", "tui", "done")
@@ -81,6 +91,7 @@ def test_restore_an_older_baseline_version_and_undo_it(store):
     review.undo(store, actor="tui")
     assert _baseline_bytes(store, "home") == png((0, 0, 255))
     assert Baseline.get().sha256 == files.sha256_bytes(png((0, 0, 255)))
+    assert _comparison(ids["home"]).status == "passed"
 
 
 def test_restore_refuses_unknown_versions_and_the_current_one(store):

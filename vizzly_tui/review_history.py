@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import math
+import uuid
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from vizzly_tui.errors import NotFound, UsageError
@@ -63,6 +65,7 @@ _RESULT_FIELDS = (
     "height_diff",
     "has_diff_clusters",
     "has_confirmed_regions",
+    "baseline_sha256",
 )
 
 
@@ -146,23 +149,66 @@ def restore_baseline_version(
         relative, before = _keep(project, "baselines", baseline.file_name)
         if before == sha256:
             raise UsageError(f"{baseline.name}: version {sha256[:12]} is already the baseline")
+        changes = [FileChange(relative, before, sha256)]
+        target, state = _recompare_with_baseline(store, signature, sha256, changes)
 
         def step(batch: str) -> Decision:
             return decisions.begin(
                 batch=batch,
                 action="restore",
                 actor=actor,
+                build=target.build_id if target else None,
+                comparison=target.id if target else None,
+                cid=target.cid if target else None,
                 signature=signature,
                 name=baseline.name,
+                status_before=state["before"]["row"]["status"] if state else None,
+                status_after=state["after"]["row"]["status"] if state else None,
                 baseline_sha_before=before,
                 baseline_sha_after=sha256,
-                changes=[FileChange(relative, before, sha256)],
-                snapshot={"file_name": baseline.file_name, "properties": baseline.properties},
+                changes=changes,
+                snapshot={
+                    "file_name": baseline.file_name,
+                    "properties": baseline.properties,
+                    "recompare": state,
+                },
             )
 
         return _run_batch(store, "restore", [step], None)
 
     return store.call(command, transaction=False)
+
+
+def _recompare_with_baseline(
+    store: Store, signature: str, sha256: str, changes: list[FileChange]
+) -> tuple[Comparison | None, dict[str, Any] | None]:
+    """The current build's comparison of `signature`, compared again with the restored
+    bytes (its status would otherwise describe a baseline that is gone). Its new diff image
+    joins the decision's files (so undo puts the old one back). Nothing to recompare (no
+    such comparison, its screenshot replaced or missing): (None, None), the baseline alone
+    is restored."""
+    project = store.project
+    build = queries.current_build()
+    if build is None:
+        return None, None
+    target = Comparison.get_or_none(
+        (Comparison.build == build.id) & (Comparison.signature == signature)
+    )
+    restored = files.read_object(project, sha256)
+    if target is None or restored is None:
+        return None, None
+    temp = project.diffs_dir / f"{files.TEMP_PREFIX}{uuid.uuid4().hex[:12]}-{target.file_name}"
+    try:
+        state = _recompare_state(store, target, baseline=restored, diff_to=temp)
+        diff_bytes = temp.read_bytes() if temp.exists() else None
+    except (NotFound, StaleComparison):
+        return None, None
+    finally:
+        temp.unlink(missing_ok=True)
+    if diff_bytes is not None and state["after"]["row"]["diff"]:
+        diff_rel, diff_before = _keep(project, "diffs", target.file_name)
+        changes.append(FileChange(diff_rel, diff_before, files.store_object(project, diff_bytes)))
+    return target, state
 
 
 def delete_baseline(store: Store, signature: str, *, actor: str = "cli") -> ActionResult:
@@ -319,9 +365,12 @@ def _recompare_state(
     *,
     extra: dict[str, Any] | None = None,
     without: int | None = None,
+    baseline: bytes | None = None,
+    diff_to: Path | None = None,
 ) -> dict[str, Any]:
     """The comparison's result fields now, and after comparing again with the regions as
-    they will be (`extra` added, region `without` left out). No file is written."""
+    they will be (`extra` added, region `without` left out), against `baseline` bytes when
+    given (else the baseline file). Writes nothing, but the diff image to `diff_to`."""
     # Imported here: the engine (numpy, scipy) is only needed when a region is saved.
     from vizzly_tui.capture import _details, _result_fields
     from vizzly_tui.engine import DimensionMismatch, EngineError, classify, compare_bytes
@@ -333,7 +382,8 @@ def _recompare_state(
         "detail": {k: getattr(before_detail, k) for k in _DETAIL_FIELDS} if before_detail else None,
     }
     try:
-        baseline = (project.baselines_dir / c.file_name).read_bytes()
+        if baseline is None:
+            baseline = (project.baselines_dir / c.file_name).read_bytes()
         current = (project.current_dir / c.file_name).read_bytes()
     except FileNotFoundError as exc:
         raise NotFound(f"cannot recompare {c.name}: {exc.filename} is missing") from exc
@@ -358,12 +408,17 @@ def _recompare_state(
             current,
             threshold=c.threshold if c.threshold is not None else 2.0,
             min_cluster_size=c.min_cluster_size or 2,
+            diff_path=diff_to,
         )
     except DimensionMismatch:
         return {"comparison": c.id, "timestamp": c.timestamp, "before": before, "after": before}
     except EngineError as exc:
         raise UsageError(f"cannot recompare {c.name}: {exc}") from exc
-    row: dict[str, Any] = {**_result_fields(result), "error": None}
+    row: dict[str, Any] = {
+        **_result_fields(result),
+        "error": None,
+        "baseline_sha256": files.sha256_bytes(baseline),
+    }
     detail = None
     if result.is_different:
         verdict = classify(result, regions=regions or None, hotspot=hotspot)

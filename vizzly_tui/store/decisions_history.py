@@ -22,6 +22,7 @@ def complete(project: Project, decision: Decision) -> None:
     snapshot = decision.snapshot or {}
     if decision.action == "restore":
         decisions._set_baseline(project, decision, decision.baseline_sha_after, "restore")
+        _apply_comparison(snapshot, "after")
     elif decision.action == "region-add":
         region_id = Region.insert(**snapshot["region"]).execute()
         # The undo needs the row id, known only now.
@@ -40,6 +41,7 @@ def undo(project: Project, decision: Decision, original: Decision) -> None:
     snapshot = Decision.get_by_id(original.id).snapshot or {}
     if original.action == "restore":
         decisions._set_baseline(project, decision, original.baseline_sha_before, "undo")
+        _apply_comparison(snapshot, "before")
     elif original.action == "region-add":
         if snapshot.get("region_id") is not None:
             Region.delete().where(Region.id == snapshot["region_id"]).execute()

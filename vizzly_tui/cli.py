@@ -118,6 +118,13 @@ def main(ctx: click.Context, project: Path | None, debug: bool) -> None:
     help="Colour mode; truecolor over ssh, where COLORTERM is not forwarded.",
 )
 @click.option("--read-only", is_flag=True, help="Look only: every decision is refused.")
+@click.option(
+    "--graphics",
+    type=click.Choice(["auto", "kitty", "sixel", "halfblock"]),
+    default="halfblock",
+    show_default=True,
+    help="Viewer pictures: half-blocks work everywhere; kitty/sixel need vizzly-tui[graphics].",
+)
 @click.pass_context
 def review_command(
     ctx: click.Context,
@@ -126,6 +133,7 @@ def review_command(
     no_mouse: bool = False,
     colors: str = "auto",
     read_only: bool = False,
+    graphics: str = "halfblock",
 ) -> None:
     """Open the review app: builds, comparisons, baselines and regions, with keyboard
     decisions (a accept, r reject, u undo, ? help). Without a terminal, print the status."""
@@ -147,6 +155,7 @@ def review_command(
         mouse=not no_mouse,
         colors=colors,
         read_only=read_only,
+        graphics=graphics,
     )
 
 

@@ -49,10 +49,19 @@ def open_app(
     colors: str = "auto",
     read_only: bool = False,
     before_run: Callable[[], None] | None = None,
+    graphics: str = "halfblock",
 ) -> None:
     """Build the app with the one factory and run it until the user quits."""
     apply_colors(colors)
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+    if graphics != "halfblock":
+        # The terminal answers graphics queries only before Textual reads stdin.
+        from vizzly_tui.tui.viewer import graphics as viewer_graphics
+
+        chosen = viewer_graphics.probe(graphics)
+        viewer_graphics.activate(chosen)
+        if chosen.notice:
+            print(f"note: {chosen.notice}", file=sys.stderr)
     from vizzly_tui.tui.app import AppOptions, create_app, run_app
 
     options = AppOptions(build_uid=build_uid, filter=filter_name, read_only=read_only)

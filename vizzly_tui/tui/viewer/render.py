@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from PIL import Image as PILImage
 from rich.color import Color, ColorType
 from rich.color_triplet import ColorTriplet
 from rich.segment import Segment
@@ -157,8 +158,9 @@ class Renderer:
         width = geometry_width(request.options.mode, request.out_w)
         return fit(pair.width, pair.height, width, request.out_h)
 
-    def render(self, request: Request, view: View | None = None) -> tuple[View, list[Strip]]:
-        """The strips for a request (blocking: call from a worker)."""
+    def render(self, request: Request, view: View | None = None) -> tuple[View, Any]:
+        """The strips for a request, or a Pillow image for pixel graphics (blocking: call
+        from a worker)."""
         pair = self.pair(request.subject)
         view = view or request.view or self.fit_view(pair, request)
         key = request.key(view)
@@ -166,6 +168,10 @@ class Renderer:
         if strips is None:
             picture = compose(pair, view, request.options, out_w=request.out_w)
             self.composites += 1
-            strips = picture_strips(picture, request.system)
+            if request.system == "pixels":
+                # Pixel graphics (kitty/sixel): textual-image encodes the picture itself.
+                strips = PILImage.fromarray(picture, "RGB")
+            else:
+                strips = picture_strips(picture, request.system)
             self._strips.put(key, strips)
         return view, strips

@@ -5,14 +5,16 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from . import graphics as viewer_graphics
 from .subject import ViewerSubject
 from .widget import ImageView
 
@@ -40,6 +42,9 @@ class ViewerScreen(Screen[None]):
     ViewerScreen #viewer-title { height: 1; background: $panel; color: $text; }
     ViewerScreen #viewer-status { height: 1; background: $panel; color: $text-muted; }
     ViewerScreen ImageView { height: 1fr; }
+    ViewerScreen #viewer-stack { height: 1fr; layers: picture pixels; }
+    ViewerScreen #viewer-stack ImageView { layer: picture; }
+    ViewerScreen #viewer-pixels { layer: pixels; width: 100%; height: 100%; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -76,7 +81,17 @@ class ViewerScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="viewer-title")
-        yield ImageView(self.subject, mode=self._mode, id="viewer-image")
+        graphics = viewer_graphics.ACTIVE
+        if graphics.mode == "halfblock":
+            yield ImageView(self.subject, mode=self._mode, id="viewer-image")
+        else:
+            # textual-image's widget on a layer above ours: ours keeps the state, the keys
+            # and the worker threads, and hands it each picture as a Pillow image.
+            with Container(id="viewer-stack"):
+                yield ImageView(
+                    self.subject, mode=self._mode, pixels=graphics.cell, id="viewer-image"
+                )
+                yield viewer_graphics.pixel_widget(graphics.mode, id="viewer-pixels")
         yield Static(id="viewer-status")
         yield Footer()
 
@@ -85,7 +100,18 @@ class ViewerScreen(Screen[None]):
         return self.query_one(ImageView)
 
     def on_mount(self) -> None:
-        self.image.focus()
+        image = self.image
+        if image.pixels:
+            pixels = self.query_one("#viewer-pixels")
+
+            def show(picture: Any) -> None:
+                pixels.image = picture
+
+            image.pixel_sink = show
+        notice = viewer_graphics.ACTIVE.notice
+        if notice:
+            self._opened = notice  # the one-line notice of a graphics fallback
+        image.focus()
         self._labels()
 
     def on_image_view_status_changed(self, message: ImageView.StatusChanged) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
@@ -78,12 +79,17 @@ class ImageView(Widget, can_focus=True):
         *,
         mode: str = "overlay",
         renderer: Renderer | None = None,
+        pixels: tuple[int, int] | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.renderer = renderer or shared_renderer()
+        #: Pixel graphics (kitty/sixel): pixels per cell; pictures go to `pixel_sink` as
+        #: Pillow images instead of half-block rows (see graphics.py).
+        self.pixels = pixels
+        self.pixel_sink: Any = None
         self._options = Options(mode=mode)
         self._strips: list[Strip] = []
         self._shown: tuple | None = None
@@ -133,11 +139,19 @@ class ImageView(Widget, can_focus=True):
         pair = self.renderer.loaded(self._subject) if self._subject else None
         return None if pair is None else (pair.width, pair.height)
 
+    def _display_size(self) -> tuple[int, int]:
+        """The widget in display pixels: 1 x 2 per cell with half-blocks."""
+        cell_w, cell_h = self.pixels or (1, 2)
+        return self.size.width * cell_w, self.size.height * cell_h
+
     def _request(self) -> Request | None:
         if self._subject is None or self.size.width <= 0 or self.size.height <= 0:
             return None
-        system = FORCED_COLOURS or colour_system(self.app.console.color_system)
-        out_w, out_h = self.size.width, self.size.height * 2
+        if self.pixels:
+            system = "pixels"
+        else:
+            system = FORCED_COLOURS or colour_system(self.app.console.color_system)
+        out_w, out_h = self._display_size()
         return Request(self._subject, self._options, self._view, out_w, out_h, system)
 
     def _wanted_key(self) -> tuple | None:
@@ -152,8 +166,8 @@ class ImageView(Widget, can_focus=True):
         if size is None:
             self._view = None
             return
-        out_w = geometry_width(self._options.mode, self.size.width)
-        out_h = self.size.height * 2
+        full_w, out_h = self._display_size()
+        out_w = geometry_width(self._options.mode, full_w)
         if self._view is None or self._fitted:
             self._view = fit_view(size[0], size[1], out_w, out_h)
             self._fitted = True
@@ -214,12 +228,19 @@ class ImageView(Widget, can_focus=True):
         self._error = f"cannot show this comparison: {exc}"
         self._show(None, [])
 
-    def _show(self, key: tuple | None, strips: list[Strip]) -> None:
+    def _show(self, key: tuple | None, strips: Any) -> None:
         if key is not None:
             self._error = None
-        old, self._strips = self._strips, strips
         self._shown = key
-        self._refresh_changed(old, strips)
+        if self.pixels and not isinstance(strips, list):
+            # Pixel graphics: a Pillow image for textual-image's widget over this one.
+            self._strips = []
+            if self.pixel_sink is not None:
+                self.pixel_sink(strips)
+            self.refresh()
+        else:
+            old, self._strips = self._strips, strips
+            self._refresh_changed(old, strips)
         self.post_message(self.StatusChanged(self))
 
     def _refresh_changed(self, old: list[Strip], new: list[Strip]) -> None:
@@ -301,7 +322,7 @@ class ImageView(Widget, can_focus=True):
         if geometry_changes and self._view is not None and not self._fitted:
             size = self._pair_size()
             if size is not None:
-                width = geometry_width(mode, self.size.width)
+                width = geometry_width(mode, self._display_size()[0])
                 self._view = resized(self._view, width, self._view.out_h, *size)
         self._update()
 

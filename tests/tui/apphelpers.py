@@ -59,15 +59,19 @@ async def settle(pilot: Any, condition: Callable[[], bool], timeout: float = 10.
 
 
 async def loaded(pilot: Any) -> None:
+    """The first screen is complete: list, detail numbers and the detail picture."""
+    from vizzly_tui.tui.viewer import ImagePreview
+
     app = pilot.app
-    await settle(
-        pilot,
-        lambda: (
-            app.list_data is not None
-            and not app._refresh_running
-            and (not app.list_data.rows or app.detail is not None)
-        ),
-    )
+
+    def ready() -> bool:
+        if app.list_data is None or app._refresh_running:
+            return False
+        if not app.list_data.rows:
+            return True
+        return app.detail is not None and not app.query_one(ImagePreview).busy
+
+    await settle(pilot, ready)
 
 
 def screen_text(app: ReviewApp) -> str:

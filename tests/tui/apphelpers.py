@@ -60,18 +60,7 @@ async def settle(pilot: Any, condition: Callable[[], bool], timeout: float = 10.
 
 async def loaded(pilot: Any) -> None:
     """The first screen is complete: list, detail numbers and the detail picture."""
-    from vizzly_tui.tui.viewer import ImagePreview
-
-    app = pilot.app
-
-    def ready() -> bool:
-        if app.list_data is None or app._refresh_running:
-            return False
-        if not app.list_data.rows:
-            return True
-        return app.detail is not None and not app.query_one(ImagePreview).busy
-
-    await settle(pilot, ready)
+    await settle(pilot, pilot.app.screen_ready)
 
 
 def screen_text(app: ReviewApp) -> str:

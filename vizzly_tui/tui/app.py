@@ -190,6 +190,15 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
         preview = self.query_one(ImagePreview)
         preview.subject = subject_from_detail(detail) if detail is not None else None
 
+    def screen_ready(self) -> bool:
+        """The screen is complete: the list, the detail numbers and the detail picture
+        (used by the tests, the screenshots script and the benchmark)."""
+        if self.list_data is None or self._refresh_running or self._refresh_pending:
+            return False
+        if not self.list_data.rows:
+            return True
+        return self.detail is not None and not self.query_one(ImagePreview).busy
+
     # --- filters ------------------------------------------------------------------------
 
     def set_filter(self, name: str) -> None:

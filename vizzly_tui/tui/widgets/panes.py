@@ -40,6 +40,12 @@ def size_text(size: int | None) -> str:
     return f"{size / 1024 / 1024:.1f} MB"
 
 
+def _columns(table: DataTable, *columns: tuple[str, int]) -> None:
+    """Fixed widths: the panes are narrow, and widths must not depend on when rows arrive."""
+    for label, width in columns:
+        table.add_column(label, width=width)
+
+
 class PaneTable(DataTable):
     """A row-cursor table with j/k like the comparisons list."""
 
@@ -87,7 +93,7 @@ class BuildsTable(PaneTable):
             self.uid = uid
 
     def on_mount(self) -> None:
-        self.add_columns(" ", "started", "kind", "branch", "counts")
+        _columns(self, (" ", 1), ("started", 16), ("kind", 13), ("branch", 12), ("counts", 14))
 
     def show(self, builds: tuple[BuildRow, ...], viewed_id: int | None) -> None:
         keep = self.selected_key()
@@ -141,7 +147,7 @@ class BaselinesTable(PaneTable):
     def show_versions(self, versions: tuple[dict, ...]) -> None:
         self.all_view = False
         self.clear(columns=True)
-        self.add_columns(" ", "when", "by", "build", "size")
+        _columns(self, (" ", 1), ("when", 16), ("by", 6), ("build", 14), ("size", 7))
         for v in versions:
             by = v["actor"] or v["source"]
             self.add_row(
@@ -157,7 +163,7 @@ class BaselinesTable(PaneTable):
         self.all_view = True
         keep = self.selected_key()
         self.clear(columns=True)
-        self.add_columns("name", "variant", "in build", "size")
+        _columns(self, ("name", 16), ("variant", 14), ("in build", 8), ("size", 7))
         for b in baselines:
             variant = " · ".join(p for p in b["signature"].split("|")[1:] if p)
             self.add_row(
@@ -214,7 +220,7 @@ class RegionsTable(PaneTable):
         self._rows: dict[str, dict[str, Any]] = {}
 
     def on_mount(self) -> None:
-        self.add_columns("kind", "source", "box", "note")
+        _columns(self, ("kind", 9), ("source", 6), ("box", 18), ("note", 10))
 
     def show(self, detail: Detail | None) -> None:
         keep = self.selected_key()

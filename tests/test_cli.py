@@ -96,7 +96,10 @@ def test_reset_without_a_terminal_needs_yes(scenario_project):
 def test_db_status_reports_the_legacy_import(scenario_project):
     project = scenario_project("scenario-d2-oauth-download-hotspots-regions")
     before = json.loads(run("--project", project, "db", "status", "--json").output)
-    assert before["exists"] is False and before["pending"] == ["001_initial", "002_priority_regions"]
+    assert before["exists"] is False and before["pending"] == [
+        "001_initial",
+        "002_priority_regions",
+    ]
     run("--project", project, "status")
     after = json.loads(run("--project", project, "db", "status", "--json").output)
     assert after["applied"] == ["001_initial", "002_priority_regions"] and after["pending"] == []

@@ -177,3 +177,17 @@ def test_gc_command_says_how_much_it_freed(tmp_path):
     assert "removed 1 unreferenced image(s), freed" in ran.output
     ran = CliRunner().invoke(main, ["--project", str(tmp_path), "gc", "--keep-builds", "0"])
     assert ran.exit_code == 2 and "0 is not in the range" in ran.output
+
+
+def test_without_hard_links_the_image_is_copied_into_objects(store, monkeypatch):
+    def no_links(*args, **kwargs):
+        raise OSError(1, "Operation not permitted")  # e.g. a filesystem without hard links
+
+    monkeypatch.setattr(files.os, "link", no_links)
+    _run(store, RED)
+    pk = _run(store, GREEN)
+    kept = store.project.object_path(files.sha256_bytes(GREEN))
+    current = store.project.current_dir / Comparison.get_by_id(pk).file_name
+    assert kept.read_bytes() == GREEN == current.read_bytes()
+    assert kept.stat().st_ino != current.stat().st_ino
+    assert not [p for p in store.project.current_dir.iterdir() if p.name.startswith(".vizzly-tmp")]

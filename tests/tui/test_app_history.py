@@ -164,3 +164,29 @@ async def test_a_commit_by_another_process_shows_within_half_a_second(scenario_p
         assert shown - committed < 0.5, f"shown {shown - committed:.3f}s after the commit"
         # The cursor stayed on the item the user was looking at.
         assert app.query_one(ComparisonList).selected.name == "login"
+
+
+async def test_all_baselines_view_deletes_a_baseline_and_undo_brings_it_back(scenario_project):
+    project = prepare(scenario_project(SCENARIO))
+    file_name = db_rows(
+        project, "SELECT file_name FROM baseline WHERE signature = 'settings|1280|chrome'"
+    )[0][0]
+    baseline = project / ".vizzly" / "baselines" / file_name
+    original = baseline.read_bytes()
+    app = make_app(project)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await loaded(pilot)
+        table = app.query_one(BaselinesTable)
+        await pilot.press("4", "B")
+        await settle(pilot, lambda: table.all_view and table.row_count == 9)
+        assert "4 Baselines · all" in screen_text(app)
+        while table.selected_key() != "settings|1280|chrome":
+            await pilot.press("j")
+        await pilot.press("x")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await settle(pilot, lambda: not baseline.exists())
+        await settle(pilot, lambda: table.row_count == 8)
+        await pilot.press("u")
+        await settle(pilot, lambda: baseline.exists())
+    assert baseline.read_bytes() == original

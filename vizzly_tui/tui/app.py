@@ -307,6 +307,7 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
         table = self.query_one(BaselinesTable)
         if table.all_view:
             table.show_versions(self.versions)
+            self.query_one("#baselines-pane").border_title = "4 Baselines"
         else:
             self._all_baselines_worker()
 

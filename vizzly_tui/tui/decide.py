@@ -253,11 +253,12 @@ class DecisionsMixin:
             return
 
         def answered(yes: bool | None) -> None:
+            from vizzly_tui import review
 
             if yes:
                 self.decide(
                     "delete-baseline",
-                    lambda: delete_baseline(self.store, message.signature, actor="tui"),
+                    lambda: review.delete_baseline(self.store, message.signature, actor="tui"),
                 )
 
         self.push_screen(
@@ -313,27 +314,3 @@ class DecisionsMixin:
             "delete-region",
             lambda: review.delete_region(self.store, message.region_id, actor="tui", recompare=cid),
         )
-
-
-def delete_baseline(store: Any, signature: str, *, actor: str) -> Any:
-    """Delete one baseline, also when the newest build has no comparison of it.
-
-    review.delete names comparisons of the current build; a baseline nothing compared
-    lately is removed with the same crash-safe, undoable removal step that `reset` uses.
-    """
-    from vizzly_tui import review
-    from vizzly_tui.errors import NotFound
-    from vizzly_tui.store import queries
-
-    def command() -> Any:
-        if queries.baseline_for(signature) is None:
-            raise NotFound(f"no baseline for {signature}")
-        build = queries.current_build()
-        comparison = queries.find_comparison(build.id, signature) if build else None
-        if comparison is not None and comparison.signature == signature:
-            steps = [review._removal_step(store, "delete", actor, comparison.id, signature)]
-        else:
-            steps = [review._removal_step(store, "delete", actor, None, signature)]
-        return review._run_batch(store, "delete", steps, None)
-
-    return store.call(command, transaction=False)

@@ -98,6 +98,8 @@ class LoadingMixin:
         self._refresh_running = False
         if message.token == self._token:
             self._show_list(message.data)
+            if self.query_one(BaselinesTable).all_view:
+                self._all_baselines_worker()  # every baseline, kept as live as the list
         if self._refresh_pending:
             self.request_refresh()
 

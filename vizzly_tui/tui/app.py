@@ -19,7 +19,7 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Header, Input, Static
 from textual.worker import Worker, WorkerState
 
 from vizzly_tui.project import Project
@@ -33,10 +33,11 @@ from vizzly_tui.tui.messages import (
     BaselinesLoaded,
     DbChanged,
     ReadFailed,
+    ViewerReady,
 )
 from vizzly_tui.tui.settings import Settings, load_settings
-from vizzly_tui.tui.viewer import ImagePreview, subject_from_detail
 from vizzly_tui.tui.widgets.comparisons import ComparisonList
+from vizzly_tui.tui.widgets.footer import KeysFooter
 from vizzly_tui.tui.widgets.panes import BaselinesTable, BuildsTable, DetailView, RegionsTable
 
 PANES = ("builds", "comparisons", "detail", "baselines", "regions")
@@ -59,8 +60,9 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
         Binding("a", "accept", "Accept", id="accept"),
         Binding("r", "reject", "Reject", id="reject"),
         Binding("s", "skip", "Skip", id="skip"),
-        Binding("A", "accept_all", "Accept all", id="accept-all"),
         Binding("u", "undo", "Undo", id="undo"),
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("A", "accept_all", "Accept all", id="accept-all"),
         Binding("x", "delete", "Delete", id="delete", show=False),
         Binding("enter", "open", "Open", id="open"),
         Binding("f", "cycle_filter", "Filter", id="filter"),
@@ -77,7 +79,6 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
         Binding("4", "focus_pane('baselines')", "Baselines", id="focus-baselines", show=False),
         Binding("5", "focus_pane('regions')", "Regions", id="focus-regions", show=False),
         Binding("escape", "leave_search", "Back", id="leave-search", show=False),
-        Binding("question_mark", "help", "Help", id="help"),
         Binding("ctrl+p", "command_palette", "Palette", id="command-palette", priority=True),
         Binding("q", "quit", "Quit", id="quit"),
     ]
@@ -111,6 +112,7 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
         self._last_refresh = 0.0
         self._announced_done = False
         self._first_screen_at: float | None = None
+        self._preview: Any = None  # the viewer's ImagePreview, mounted after the first screen
 
     # --- layout -------------------------------------------------------------------------
 
@@ -126,13 +128,12 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
             with Vertical(id="right"):
                 with Vertical(id="detail-pane", classes="pane"):
                     yield DetailView(id="detail")
-                    yield ImagePreview(id="preview")
                 with Vertical(id="baselines-pane", classes="pane"):
                     yield BaselinesTable(id="baselines")
                 with Vertical(id="regions-pane", classes="pane"):
                     yield RegionsTable(id="regions")
         yield Static("", id="notices")
-        yield Footer(show_command_palette=False)
+        yield KeysFooter(id="footer")
 
     def on_mount(self) -> None:
         self.title = "vizzly-tui"
@@ -187,8 +188,29 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
 
     def on_detail_shown(self, detail: Detail | None) -> None:
         """The overlay picture under the numbers (drawn by the viewer's worker threads)."""
-        preview = self.query_one(ImagePreview)
-        preview.subject = subject_from_detail(detail) if detail is not None else None
+        if self._preview is None:
+            return  # mounted once its modules are imported; it then shows self.detail
+        from vizzly_tui.tui.viewer import subject_from_detail
+
+        self._preview.subject = subject_from_detail(detail) if detail is not None else None
+
+    @work(thread=True, group="warm-up", exit_on_error=False)
+    def _warm_viewer(self) -> None:
+        """Import the picture code (numpy, Pillow, the engine: ~0.6 s) off the event loop
+        after the first screen, so the list and the numbers do not wait for it."""
+        try:
+            import vizzly_tui.tui.viewer.preview  # noqa: F401
+        except Exception as exc:
+            self.post_message(ReadFailed("the image preview", str(exc)))
+            return
+        self.post_message(ViewerReady())
+
+    def on_viewer_ready(self, message: ViewerReady) -> None:
+        from vizzly_tui.tui.viewer import ImagePreview
+
+        self._preview = ImagePreview(id="preview")
+        self.query_one("#detail-pane").mount(self._preview)
+        self.on_detail_shown(self.detail)
 
     def screen_ready(self) -> bool:
         """The screen is complete: the list, the detail numbers and the detail picture
@@ -197,7 +219,9 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
             return False
         if not self.list_data.rows:
             return True
-        return self.detail is not None and not self.query_one(ImagePreview).busy
+        if self.detail is None or self._preview is None:
+            return False
+        return not self._preview.busy
 
     # --- filters ------------------------------------------------------------------------
 

@@ -131,6 +131,7 @@ class LoadingMixin:
             self._announced_done = False
         if self._first_screen_at is None:
             self._first_screen_at = time.perf_counter()
+            self._warm_viewer()
 
     def _empty_message(self: ReviewApp, listing: ListData) -> str:
         counts = listing.counts

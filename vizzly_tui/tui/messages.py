@@ -77,3 +77,7 @@ class Progress(Message):
 class ReadFailed(Message):
     what: str
     error: str
+
+
+class ViewerReady(Message):
+    """The image preview's modules are imported: it can be mounted."""

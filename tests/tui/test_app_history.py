@@ -74,6 +74,20 @@ async def test_an_older_build_is_shown_read_only(scenario_project):
     assert status_of(project, "dashboard") == "failed"
 
 
+async def test_review_build_option_opens_an_older_build_read_only(scenario_project):
+    project = prepare(scenario_project(SCENARIO))
+    older = _new_run(project, "dashboard")
+    _new_run(project, "Profile Card")
+    app = make_app(project, build_uid=older)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await loaded(pilot)
+        assert row_names(app) == ["dashboard"]
+        assert "older build" in app.read_only_reason()
+        await pilot.press("a")
+        await settle(pilot, lambda: "Not changed" in screen_text(app))
+    assert status_of(project, "dashboard") == "failed"
+
+
 async def test_restore_an_older_baseline_version_and_undo_it(scenario_project):
     project = prepare(scenario_project(SCENARIO))
     file_name = db_rows(project, "SELECT file_name FROM comparison WHERE name = 'dashboard'")[0][0]

@@ -230,3 +230,47 @@ async def test_read_only_refuses_decisions(scenario_project):
         await pilot.press("a")
         await settle(pilot, lambda: "Not changed" in screen_text(app))
     assert status_of(project, "Profile Card") == "failed"
+
+
+async def test_enter_opens_the_comparison_full_size(scenario_project):
+    from vizzly_tui.tui.viewer import ViewerScreen
+
+    project = prepare(scenario_project(SCENARIO))
+    app = make_app(project)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, ViewerScreen))
+        assert "Profile Card" in screen_text(app)
+
+
+async def test_command_palette_runs_review_commands(scenario_project):
+    project = prepare(scenario_project(SCENARIO))
+    app = make_app(project)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Filter: rejected")
+        await settle(pilot, lambda: "Filter: rejected" in screen_text(app))
+        await pilot.press("enter")
+        await settle(pilot, lambda: app.filter == "rejected" and row_names(app) == [])
+        assert "Nothing matches the filter" in screen_text(app)
+
+
+async def test_help_lists_every_key_with_the_users_keymap(scenario_project, tmp_path):
+    from vizzly_tui.tui.screens import HelpScreen
+    from vizzly_tui.tui.settings import load_settings
+
+    config = tmp_path / "config.toml"
+    config.write_text('[keys]\naccept = "y,a"\n')
+    project = prepare(scenario_project(SCENARIO))
+    app = make_app(project, settings=load_settings(config))
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot, lambda: isinstance(app.screen, HelpScreen))
+        lines = screen_text(app).splitlines()
+        accept = next(line for line in lines if "the current screenshot becomes" in line)
+        assert "y, a" in accept and "accept" in accept
+        await pilot.press("escape")
+        await settle(pilot, lambda: not isinstance(app.screen, HelpScreen))

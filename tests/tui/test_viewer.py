@@ -217,3 +217,22 @@ async def test_escape_closes_the_viewer(subject) -> None:
         await settle(pilot)
         await press(pilot, "escape")
         assert not app.screen.query(ImageView)
+
+
+def test_a_first_look_is_drawn_before_the_masks_then_the_full_picture(subject) -> None:
+    from vizzly_tui.picture import Options
+    from vizzly_tui.tui.viewer.render import Renderer, Request
+
+    renderer = Renderer()
+    request = Request(subject, Options(mode="diff"), None, 100, 54, "truecolor")
+    looks = []
+    view, strips = renderer.render(request, first_look=lambda v, s: looks.append((v, s)))
+    assert len(looks) == 1
+    early_view, early = looks[0]
+    assert early_view == view
+    # Diff only: nothing is marked before the masks exist; the full picture marks the changes.
+    assert len({seg.style for strip in early for seg in strip}) < len(
+        {seg.style for strip in strips for seg in strip}
+    )
+    renderer.render(request, first_look=lambda v, s: looks.append((v, s)))
+    assert len(looks) == 1  # the pair is decoded once; no second first look

@@ -21,8 +21,9 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from vizzly_tui.picture import Options, Pair, View, compose, fit, geometry_width, load_pair
+from vizzly_tui.picture import Options, Pair, View, compose, fit, geometry_width
 from vizzly_tui.picture.cells import half_block_rows
+from vizzly_tui.picture.pair import decode_images, pair_from_arrays
 from vizzly_tui.picture.palette import to_rgb
 
 from .subject import ViewerSubject
@@ -135,18 +136,23 @@ class Renderer:
     def cached(self, request: Request, view: View) -> list[Strip] | None:
         return self._strips.get(request.key(view))
 
-    def pair(self, subject: ViewerSubject) -> Pair:
-        """Decode and mask a subject's images once (blocking: call from a worker)."""
+    def pair(self, subject: ViewerSubject, first_look: Any = None) -> Pair:
+        """Decode and mask a subject's images once (blocking: call from a worker).
+
+        `first_look(pair)` is called with a provisional pair (images, no masks yet) when the
+        pair is decoded here, so a first picture can be shown while the masks are computed.
+        """
         pair = self._pairs.get(subject.key)
         if pair is None:
             with self._load_lock:  # two workers asking for the same pair decode it once
                 pair = self._pairs.get(subject.key)
                 if pair is None:
-                    pair = load_pair(
-                        subject.baseline_path,
-                        subject.current_path,
-                        threshold=subject.threshold,
-                        clusters=list(subject.clusters),
+                    first, second = decode_images(subject.baseline_path, subject.current_path)
+                    clusters = list(subject.clusters)
+                    if first_look is not None and first is not None and second is not None:
+                        first_look(pair_from_arrays(first, second, clusters=clusters, masks=False))
+                    pair = pair_from_arrays(
+                        first, second, threshold=subject.threshold, clusters=clusters
                     )
                     self._pairs.put(subject.key, pair)
         return pair
@@ -158,20 +164,30 @@ class Renderer:
         width = geometry_width(request.options.mode, request.out_w)
         return fit(pair.width, pair.height, width, request.out_h)
 
-    def render(self, request: Request, view: View | None = None) -> tuple[View, Any]:
+    def render(
+        self, request: Request, view: View | None = None, first_look: Any = None
+    ) -> tuple[View, Any]:
         """The strips for a request, or a Pillow image for pixel graphics (blocking: call
-        from a worker)."""
-        pair = self.pair(request.subject)
+        from a worker). `first_look(view, strips)` may receive a picture drawn before the
+        masks are known (only when this call decodes the images)."""
+
+        def provisional(pair: Pair) -> None:
+            early = view or request.view or self.fit_view(pair, request)
+            first_look(early, self._draw(pair, early, request))
+
+        pair = self.pair(request.subject, provisional if first_look else None)
         view = view or request.view or self.fit_view(pair, request)
         key = request.key(view)
         strips = self._strips.get(key)
         if strips is None:
-            picture = compose(pair, view, request.options, out_w=request.out_w)
-            self.composites += 1
-            if request.system == "pixels":
-                # Pixel graphics (kitty/sixel): textual-image encodes the picture itself.
-                strips = PILImage.fromarray(picture, "RGB")
-            else:
-                strips = picture_strips(picture, request.system)
+            strips = self._draw(pair, view, request)
             self._strips.put(key, strips)
         return view, strips
+
+    def _draw(self, pair: Pair, view: View, request: Request) -> Any:
+        picture = compose(pair, view, request.options, out_w=request.out_w)
+        self.composites += 1
+        if request.system == "pixels":
+            # Pixel graphics (kitty/sixel): textual-image encodes the picture itself.
+            return PILImage.fromarray(picture, "RGB")
+        return picture_strips(picture, request.system)

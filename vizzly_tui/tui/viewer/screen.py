@@ -127,7 +127,9 @@ class ViewerScreen(Screen[None]):
             image.mode_text(), style="bold reverse" if image.options.mode == "blink" else "bold"
         )
         title.append(f"  {image.zoom_text()}")
-        if image.busy:
+        if image.finding_changes:
+            title.append("  finding changes…", style="italic")
+        elif image.busy:
             title.append("  drawing…", style="italic")
         if subject.read_only:
             title.append("  read-only")

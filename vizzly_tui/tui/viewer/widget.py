@@ -94,6 +94,7 @@ class ImageView(Widget, can_focus=True):
         self._strips: list[Strip] = []
         self._shown: tuple | None = None
         self.cursor = (0, 0)
+        self.finding_changes = False
         self._reset(subject)
         #: Pictures drawn by a worker, and pictures taken straight from the cache.
         self.computed = 0
@@ -199,8 +200,12 @@ class ImageView(Widget, can_focus=True):
 
     def _draw(self, request: Request) -> None:
         """Worker thread: compute the picture (and, in blink, the other side too)."""
+
+        def first_look(view: View, strips: Any) -> None:
+            self.app.call_from_thread(self._first_look, request, view, strips)
+
         try:
-            view, strips = self.renderer.render(request)
+            view, strips = self.renderer.render(request, first_look=first_look)
         except Exception as exc:  # an unreadable PNG must not take the app down
             self.app.call_from_thread(self._failed, request, exc)
             return
@@ -222,6 +227,14 @@ class ImageView(Widget, can_focus=True):
         else:
             self._update()  # the size or the pair arrived: draw what is wanted now
 
+    def _first_look(self, request: Request, view: View, strips: Any) -> None:
+        """The images before their masks: shown at once, replaced when the masks are in."""
+        if request.subject != self._subject or self._shown is not None:
+            return
+        self.finding_changes = True
+        self._show(None, strips)
+        self.finding_changes = True  # _show posts the label update; keep the note until done
+
     def _failed(self, request: Request, exc: Exception) -> None:
         if request.subject != self._subject:
             return
@@ -231,6 +244,7 @@ class ImageView(Widget, can_focus=True):
     def _show(self, key: tuple | None, strips: Any) -> None:
         if key is not None:
             self._error = None
+            self.finding_changes = False
         self._shown = key
         if self.pixels and not isinstance(strips, list):
             # Pixel graphics: a Pillow image for textual-image's widget over this one.

@@ -20,6 +20,11 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...], str], ...] = (
     ("regions", (120, 36), ("5",), "Regions: diff clusters that can become ignore regions"),
     ("help", (120, 40), ("question_mark",), "Every key, with the binding ids the config remaps"),
     ("viewer", (120, 36), ("enter",), "enter: the comparison full size"),
+    ("viewer-cluster", (120, 36), ("enter", "n", "n"), "n, n: the second change at 1:1, boxed"),
+    ("viewer-side-by-side", (120, 36), ("enter", "1"), "1: baseline | current, in step"),
+    ("viewer-blink", (120, 36), ("enter", "n", "n", "5", "space"), "5, space: blink, which"),
+    ("viewer-slider", (120, 36), ("enter", "4"), "4: the slider between the two"),
+    ("viewer-inspector", (120, 36), ("enter", "n", "n", "i"), "i: both colours, their ΔE2000"),
 )
 
 
@@ -39,7 +44,10 @@ async def _shoot(project_root: Path, out: Path, size, keys, title) -> None:
     from vizzly_tui.project import Project
     from vizzly_tui.tui.app import create_app
     from vizzly_tui.tui.settings import Settings
+    from vizzly_tui.tui.viewer import widget as viewer_widget
 
+    # SVG pictures are truecolor whatever terminal regenerates them.
+    viewer_widget.FORCED_COLOURS = "truecolor"
     app = create_app(Project(project_root), settings=Settings(), watch=False)
     try:
         async with app.run_test(size=size) as pilot:

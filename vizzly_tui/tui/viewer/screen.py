@@ -135,6 +135,9 @@ class ViewerScreen(Screen[None]):
             title.append("  read-only")
         self.query_one("#viewer-title", Static).update(title)
         parts = []
+        inspector = image.inspector_text()
+        if inspector:
+            parts.append(inspector)  # first: it is what the user is reading while inspecting
         count = image.cluster_count()
         cluster = image.cluster_text()
         if cluster:
@@ -147,9 +150,6 @@ class ViewerScreen(Screen[None]):
             parts.append(
                 f"regions {len(image.options.regions)} · bands {len(image.options.hotspots)}"
             )
-        inspector = image.inspector_text()
-        if inspector:
-            parts.append(inspector)
         if self._opened:
             parts.append(self._opened)
         self.query_one("#viewer-status", Static).update(" " + "   ".join(parts))

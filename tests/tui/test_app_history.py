@@ -135,9 +135,14 @@ async def test_ignore_a_cluster_recompares_then_delete_the_region(scenario_proje
         regions = db_rows(project, "SELECT name, source, actor FROM region")
         assert regions == [("login", "local", "tui")]
         assert "confirmed" in screen_text(app)
-        await pilot.press("5")  # already focused: collapse; again: expand and focus
-        await pilot.press("5")
+        regions_pane = app.query_one("#regions-pane")
+        await pilot.press("5")  # already focused: collapse
+        await settle(pilot, lambda: regions_pane.has_class("-collapsed"))
+        await pilot.press("5")  # again: expand and focus
+        table = app.query_one(RegionsTable)
+        await settle(pilot, lambda: table.has_focus and not regions_pane.has_class("-collapsed"))
         await pilot.press("k")  # the new region is listed above the clusters
+        assert table.selected_row()["type"] == "region"
         await pilot.press("x")
         await settle(pilot, lambda: app.detail is not None and app.detail.status == "failed")
     assert db_rows(project, "SELECT COUNT(*) FROM region") == [(0,)]

@@ -285,7 +285,8 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
         widget = self._pane_widget(pane)
         if container.has_class("-collapsed"):
             container.remove_class("-collapsed")
-            widget.focus()
+            # A widget that was not displayed can take focus only once it is laid out again.
+            self.call_after_refresh(widget.focus)
         elif widget.has_focus and pane != "comparisons":
             self.toggle_pane(pane)
         else:

@@ -274,3 +274,13 @@ async def test_help_lists_every_key_with_the_users_keymap(scenario_project, tmp_
         assert "y, a" in accept and "accept" in accept
         await pilot.press("escape")
         await settle(pilot, lambda: not isinstance(app.screen, HelpScreen))
+
+
+async def test_a_project_with_nothing_recorded_says_what_to_do(tmp_path):
+    (tmp_path / ".vizzly").mkdir()
+    app = make_app(tmp_path)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await loaded(pilot)
+        assert "No screenshots recorded yet" in screen_text(app)
+        await pilot.press("a")
+        await settle(pilot, lambda: "No comparison selected" in screen_text(app))

@@ -135,6 +135,11 @@ class LoadingMixin:
 
     def _empty_message(self: ReviewApp, listing: ListData) -> str:
         counts = listing.counts
+        if listing.query.build_id < 0:
+            return (
+                "No screenshots recorded yet: run your tests with `vizzly-tui run -- <command>` "
+                "or point the Vizzly SDK at `vizzly-tui serve`; they show up here as they arrive."
+            )
         if not counts.get("total"):
             return "No comparisons in this build."
         summary = ", ".join(

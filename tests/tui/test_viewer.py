@@ -236,3 +236,20 @@ def test_a_first_look_is_drawn_before_the_masks_then_the_full_picture(subject) -
     )
     renderer.render(request, first_look=lambda v, s: looks.append((v, s)))
     assert len(looks) == 1  # the pair is decoded once; no second first look
+
+
+def test_decoded_pairs_stay_within_a_memory_budget(tmp_path, monkeypatch) -> None:
+    from vizzly_tui.tui.viewer import render as render_module
+    from vizzly_tui.tui.viewer.render import Renderer
+
+    first, second = make_subject(tmp_path / "a", name="a"), make_subject(tmp_path / "b", name="b")
+    renderer = Renderer(pairs=4)
+    renderer.pair(first)
+    renderer.pair(second)
+    assert renderer.loaded(first) is not None and renderer.loaded(second) is not None
+    # A budget below two pairs keeps only the newest.
+    monkeypatch.setattr(render_module, "PAIR_BUDGET", 320 * 180 * 4 * 2 + 1000)
+    third = make_subject(tmp_path / "c", name="c")
+    renderer.pair(third)
+    assert renderer.loaded(third) is not None
+    assert renderer.loaded(first) is None and renderer.loaded(second) is None

@@ -54,6 +54,12 @@ class _LRU:
     def __len__(self) -> int:
         return len(self._items)
 
+    def trim(self, budget: int, size_of: Any) -> None:
+        """Drop the oldest entries while they weigh more than `budget` (keeping the newest)."""
+        with self._lock:
+            while len(self._items) > 1 and sum(map(size_of, self._items.values())) > budget:
+                self._items.popitem(last=False)
+
 
 def colour_system(console_system: str | None) -> str:
     """Rich's console colour system -> the picture's quantisation."""
@@ -123,6 +129,16 @@ def picture_strips(picture: np.ndarray, system: str) -> list[Strip]:
     return strips
 
 
+#: Decoded pairs kept for going back and forth (the newest is always kept): two 1080p pairs
+#: fit, a 4K pair (66 MB of pixels plus 16 MB of masks) stays alone, within the app's RSS goal.
+PAIR_BUDGET = 96 * 1024 * 1024
+
+
+def _pair_bytes(pair: Pair) -> int:
+    arrays = (pair.baseline, pair.current, pair.changed, pair.antialiasing)
+    return sum(a.nbytes for a in arrays if a is not None)
+
+
 class Renderer:
     """Decoded pairs and rendered strips, shared by every image widget of an app."""
 
@@ -155,6 +171,7 @@ class Renderer:
                         first, second, threshold=subject.threshold, clusters=clusters
                     )
                     self._pairs.put(subject.key, pair)
+                    self._pairs.trim(PAIR_BUDGET, _pair_bytes)
         return pair
 
     def loaded(self, subject: ViewerSubject) -> Pair | None:

@@ -253,3 +253,35 @@ def test_decoded_pairs_stay_within_a_memory_budget(tmp_path, monkeypatch) -> Non
     renderer.pair(third)
     assert renderer.loaded(third) is not None
     assert renderer.loaded(first) is None and renderer.loaded(second) is None
+
+
+async def test_preview_switches_subjects_without_showing_the_old_picture(tmp_path) -> None:
+    from textual.app import App
+
+    from vizzly_tui.tui.viewer import ImagePreview
+
+    first = make_subject(tmp_path / "a", name="a")
+    second = make_subject(tmp_path / "b", name="b", extra_rows=20)
+
+    class PreviewApp(App[None]):
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield ImagePreview(id="preview")
+
+    app = PreviewApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        preview = app.query_one(ImagePreview)
+        assert not preview.busy  # nothing to show
+        preview.subject = first
+        assert preview.busy
+        await settle(pilot)
+        assert not preview.busy and "overlay" in preview.mode_text()
+        picture_a = [repr(list(preview.render_line(y))) for y in range(preview.size.height)]
+        preview.subject = second
+        assert preview.busy
+        assert all("▀" not in "".join(s.text for s in preview.render_line(y)) for y in range(20))
+        await settle(pilot)
+        picture_b = [repr(list(preview.render_line(y))) for y in range(preview.size.height)]
+        assert picture_b != picture_a
+        preview.subject = None
+        await settle(pilot)
+        assert not preview.busy

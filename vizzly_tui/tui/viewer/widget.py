@@ -92,9 +92,7 @@ class ImageView(Widget, can_focus=True):
         self.pixel_sink: Any = None
         self._options = Options(mode=mode)
         self._strips: list[Strip] = []
-        self._shown: tuple | None = None
         self.cursor = (0, 0)
-        self.finding_changes = False
         self._reset(subject)
         #: Pictures drawn by a worker, and pictures taken straight from the cache.
         self.computed = 0
@@ -111,10 +109,15 @@ class ImageView(Widget, can_focus=True):
         if subject == self._subject:
             return
         self._reset(subject)
+        # Never leave another comparison's picture up while this one is decoded.
+        self._strips = []
+        self.refresh()
         self._update()
 
     def _reset(self, subject: ViewerSubject | None) -> None:
         self._subject = subject
+        self._shown: tuple | None = None
+        self.finding_changes = False
         self._view: View | None = None
         self._fitted = True
         self._error: str | None = None
@@ -133,8 +136,11 @@ class ImageView(Widget, can_focus=True):
 
     @property
     def busy(self) -> bool:
-        """A picture is being drawn (the shown one is older)."""
-        return self._subject is not None and self._shown != self._wanted_key()
+        """A picture is being drawn (none yet, or the shown one is older)."""
+        if self._subject is None or self._error is not None or self.size.area == 0:
+            return False
+        wanted = self._wanted_key()
+        return wanted is None or self._shown != wanted
 
     def _pair_size(self) -> tuple[int, int] | None:
         pair = self.renderer.loaded(self._subject) if self._subject else None

@@ -285,3 +285,31 @@ async def test_preview_switches_subjects_without_showing_the_old_picture(tmp_pat
         preview.subject = None
         await settle(pilot)
         assert not preview.busy
+
+
+async def test_preview_given_its_subject_as_it_is_mounted_draws_it(tmp_path) -> None:
+    """The app mounts the preview and sets its subject in one go (before any layout)."""
+    from textual.app import App
+    from textual.containers import Vertical
+
+    from vizzly_tui.tui.viewer import ImagePreview
+
+    subject = make_subject(tmp_path)
+
+    class LateApp(App[None]):
+        def compose(self):  # type: ignore[no-untyped-def]
+            yield Vertical(id="pane")
+
+        def add_preview(self) -> ImagePreview:
+            preview = ImagePreview(id="preview")
+            self.query_one("#pane").mount(preview)
+            preview.subject = subject
+            return preview
+
+    app = LateApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        preview = app.add_preview()
+        await settle(pilot)
+        await settle(pilot)
+        assert not preview.busy
+        assert any("▀" in "".join(s.text for s in preview.render_line(y)) for y in range(20))

@@ -286,6 +286,11 @@ class ImageView(Widget, can_focus=True):
 
     # --- Line API -------------------------------------------------------------------------
 
+    def on_mount(self) -> None:
+        # A subject set before the widget had a size (mounted and given its subject in one
+        # go) is drawn once the first layout has happened.
+        self.call_after_refresh(self._update)
+
     def on_resize(self) -> None:
         self._update()
 

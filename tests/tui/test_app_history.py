@@ -209,3 +209,34 @@ async def test_all_baselines_view_deletes_a_baseline_and_undo_brings_it_back(sce
         await pilot.press("u")
         await settle(pilot, lambda: baseline.exists())
     assert baseline.read_bytes() == original
+
+
+async def test_live_updates_under_the_viewer_and_a_dialog_keep_the_app_running(scenario_project):
+    from vizzly_tui.tui.viewer import ViewerScreen
+
+    project = prepare(scenario_project(SCENARIO))
+    app = make_app(project)
+    cids = dict(db_rows(project, "SELECT name, cid FROM comparison"))
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, ViewerScreen))
+        subprocess.run(
+            [sys.executable, "-c", ACCEPT_SCRIPT, str(project), cids["dashboard"]], check=True
+        )
+        await settle(pilot, lambda: "dashboard" not in row_names(app))
+        await pilot.press("f")  # the list's keys do nothing over the viewer
+        assert app.filter == "needs-review"
+        await pilot.press("escape")
+        await settle(pilot, lambda: app.screen is app.main)
+        await pilot.press("A")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        subprocess.run(
+            [sys.executable, "-c", ACCEPT_SCRIPT, str(project), cids["login"]], check=True
+        )
+        await settle(pilot, lambda: "login" not in row_names(app))
+        await pilot.press("a", "q")  # neither accepts nor quits under the dialog
+        assert app.is_running and isinstance(app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await settle(pilot, lambda: app.screen is app.main)
+    assert status_of(project, "Profile Card") == "failed"

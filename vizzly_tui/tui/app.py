@@ -19,6 +19,7 @@ from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 from textual.worker import Worker, WorkerState
 
@@ -40,6 +41,24 @@ from vizzly_tui.tui.widgets.comparisons import ComparisonList
 from vizzly_tui.tui.widgets.footer import KeysFooter
 from vizzly_tui.tui.widgets.panes import BaselinesTable, BuildsTable, DetailView, RegionsTable
 
+# Actions that make sense only with the review screen in front.
+MAIN_ONLY = frozenset(
+    {
+        "accept_all",
+        "delete",
+        "skip",
+        "open",
+        "cycle_filter",
+        "search",
+        "cycle_browser",
+        "cycle_viewport",
+        "focus_pane",
+        "leave_search",
+        "clear_filters",
+        "all_baselines",
+    }
+)
+DECISIONS = frozenset({"accept", "reject", "undo"})
 PANES = ("builds", "comparisons", "detail", "baselines", "regions")
 
 
@@ -112,7 +131,9 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
         self._last_refresh = 0.0
         self._announced_done = False
         self._first_screen_at: float | None = None
-        self._preview: Any = None  # the viewer's ImagePreview, mounted after the first screen
+        self._prefetched: int | None = None  # comparison whose detail a refresh is sending
+        self._preview: Any = None
+        self._preview_failed = False  # the viewer's ImagePreview, mounted after the first screen
 
     # --- layout -------------------------------------------------------------------------
 
@@ -146,7 +167,7 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
             "regions": "5 Regions",
         }
         for pane, title in titles.items():
-            self.query_one(f"#{pane}-pane").border_title = title
+            self.main.query_one(f"#{pane}-pane").border_title = title
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
         for problem in self.settings.problems:
@@ -156,11 +177,11 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
                 self.theme = self.settings.theme
             else:
                 self.notify(f"unknown theme {self.settings.theme!r}", severity="warning")
-        self.screen.set_class(self.size.width < 110, "-narrow")
-        self.query_one(ComparisonList).focus()
+        self.main.set_class(self.size.width < 110, "-narrow")
+        self.main.query_one(ComparisonList).focus()
         self._update_notices()
         if self.store.db is None:
-            self.query_one(ComparisonList).empty_message = "No screenshots recorded yet."
+            self.main.query_one(ComparisonList).empty_message = "No screenshots recorded yet."
             return
         if self._watch:
             from vizzly_tui.tui.live import Watcher
@@ -169,9 +190,28 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
         self.request_refresh()
 
     def on_resize(self, event: events.Resize) -> None:
-        self.screen.set_class(event.size.width < 110, "-narrow")
+        self.main.set_class(event.size.width < 110, "-narrow")
+
+    @property
+    def main(self) -> Screen:
+        """The review screen. `self.query_one` searches only the active screen, which is a
+        dialog or the viewer while one is open; live updates still go to the panes."""
+        return self.screen_stack[0]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Keys of the review screen do nothing under a dialog; over the viewer only the
+        decisions on the comparison it shows (a, r, u) and help apply."""
+        from vizzly_tui.tui.screens import ConfirmScreen, HelpScreen
+
+        if not self.screen_stack or self.screen is self.main:
+            return True
+        if isinstance(self.screen, ConfirmScreen | HelpScreen):
+            return action not in MAIN_ONLY | DECISIONS | {"quit", "help"}
+        return action not in MAIN_ONLY
 
     def on_unmount(self) -> None:
+        if self._refresh_timer is not None:
+            self._refresh_timer.stop()
         if self._watcher is not None:
             self._watcher.stop()
 
@@ -184,6 +224,9 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
             self.versions = ()
             self._show_detail()
             return
+        if message.row.id == self._prefetched:
+            return  # the refresh that selected it has read its detail already
+        self._prefetched = None
         self._load_detail(message.row.id)
 
     def on_detail_shown(self, detail: Detail | None) -> None:
@@ -201,6 +244,7 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
         try:
             import vizzly_tui.tui.viewer.preview  # noqa: F401
         except Exception as exc:
+            self._preview_failed = True  # the numbers stay; the picture is not shown
             self.post_message(ReadFailed("the image preview", str(exc)))
             return
         self.post_message(ViewerReady())
@@ -209,7 +253,7 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
         from vizzly_tui.tui.viewer import ImagePreview
 
         self._preview = ImagePreview(id="preview")
-        self.query_one("#detail-pane").mount(self._preview)
+        self.main.query_one("#detail-pane").mount(self._preview)
         self.on_detail_shown(self.detail)
 
     def screen_ready(self) -> bool:
@@ -219,8 +263,10 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
             return False
         if not self.list_data.rows:
             return True
-        if self.detail is None or self._preview is None:
+        if self.detail is None:
             return False
+        if self._preview is None:
+            return self._preview_failed
         return not self._preview.busy
 
     # --- filters ------------------------------------------------------------------------
@@ -250,13 +296,13 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
 
     def action_clear_filters(self) -> None:
         self.search_text, self.browser, self.viewport = "", None, None
-        search = self.query_one("#search", Input)
+        search = self.main.query_one("#search", Input)
         search.value = ""
         search.add_class("-hidden")
         self.request_refresh()
 
     def action_search(self) -> None:
-        search = self.query_one("#search", Input)
+        search = self.main.query_one("#search", Input)
         search.remove_class("-hidden")
         search.focus()
 
@@ -270,18 +316,18 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
         self.action_leave_search()
 
     def action_leave_search(self) -> None:
-        search = self.query_one("#search", Input)
+        search = self.main.query_one("#search", Input)
         if not search.value:
             search.add_class("-hidden")
-        self.query_one(ComparisonList).focus()
+        self.main.query_one(ComparisonList).focus()
 
     # --- panes --------------------------------------------------------------------------
 
     def _pane_widget(self, pane: str) -> Any:
-        return self.query_one(f"#{pane}")
+        return self.main.query_one(f"#{pane}")
 
     def action_focus_pane(self, pane: str) -> None:
-        container = self.query_one(f"#{pane}-pane")
+        container = self.main.query_one(f"#{pane}-pane")
         widget = self._pane_widget(pane)
         if container.has_class("-collapsed"):
             container.remove_class("-collapsed")
@@ -293,10 +339,10 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
             widget.focus()
 
     def toggle_pane(self, pane: str) -> None:
-        container = self.query_one(f"#{pane}-pane")
+        container = self.main.query_one(f"#{pane}-pane")
         container.toggle_class("-collapsed")
         if container.has_class("-collapsed") and self._pane_widget(pane).has_focus:
-            self.query_one(ComparisonList).focus()
+            self.main.query_one(ComparisonList).focus()
 
     def action_next_pane(self) -> None:
         self.screen.focus_next()
@@ -329,10 +375,10 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
     # --- baselines pane -----------------------------------------------------------------
 
     def action_all_baselines(self) -> None:
-        table = self.query_one(BaselinesTable)
+        table = self.main.query_one(BaselinesTable)
         if table.all_view:
             table.show_versions(self.versions)
-            self.query_one("#baselines-pane").border_title = "4 Baselines"
+            self.main.query_one("#baselines-pane").border_title = "4 Baselines"
         else:
             self._all_baselines_worker()
 
@@ -348,8 +394,8 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
             self.post_message(ReadFailed("baselines", str(exc)))
 
     def on_baselines_loaded(self, message: BaselinesLoaded) -> None:
-        self.query_one(BaselinesTable).show_all(message.baselines)
-        self.query_one("#baselines-pane").border_title = "4 Baselines · all"
+        self.main.query_one(BaselinesTable).show_all(message.baselines)
+        self.main.query_one("#baselines-pane").border_title = "4 Baselines · all"
 
     # --- other --------------------------------------------------------------------------
 

@@ -63,7 +63,7 @@ class DecisionsMixin:
         return False
 
     def _selected(self: ReviewApp):  # type: ignore[misc,no-untyped-def]
-        row = self.query_one(ComparisonList).selected
+        row = self.main.query_one(ComparisonList).selected
         if row is None:
             self.notify("No comparison selected", severity="warning")
         return row
@@ -88,7 +88,7 @@ class DecisionsMixin:
         self.notify(result_text(message.label, message.result), title="Done", timeout=4)
         self.request_refresh()
         if message.label in ("undo", "restore"):
-            row = self.query_one(ComparisonList).selected
+            row = self.main.query_one(ComparisonList).selected
             if row is not None:
                 self._load_detail(row.id)
 
@@ -132,7 +132,7 @@ class DecisionsMixin:
         )
 
     def action_skip(self: ReviewApp) -> None:  # type: ignore[misc]
-        widget = self.query_one(ComparisonList)
+        widget = self.main.query_one(ComparisonList)
         if widget.cursor >= len(widget.rows) - 1:
             self.notify("Last item: nothing to skip to", timeout=2)
             return
@@ -151,7 +151,7 @@ class DecisionsMixin:
 
         if self._refuse():
             return
-        rows = self.query_one(ComparisonList).rows
+        rows = self.main.query_one(ComparisonList).rows
         keys = [r.cid for r in rows if r.status in ACCEPTABLE]
         if not keys:
             self.notify("Nothing to accept in this filter", severity="warning")

@@ -9,6 +9,7 @@ never dropped, and the list keeps its cursor by comparison id.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -48,18 +49,34 @@ class LoadingMixin:
 
     def _start_refresh(self: ReviewApp) -> None:
         self._refresh_timer = None
+        if not self.screen_stack:
+            return  # shutting down
         self._refresh_running = True
         self._refresh_pending = False
         self._last_refresh = time.monotonic()
         self._token += 1
         viewed = None if self.follow_newest else self.viewed_build_id
+        widget = self.main.query_one(ComparisonList)
+        selected = widget.selected
         self._refresh_worker(
-            viewed, self.options.build_uid if viewed is None else None, self._token
+            viewed,
+            self.options.build_uid if viewed is None else None,
+            self._token,
+            # Everything the worker needs, taken here: it must not read the UI's state.
+            self.current_query(-1),
+            selected.id if selected else None,
+            widget.cursor,
         )
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
     def _refresh_worker(
-        self: ReviewApp, viewed_id: int | None, wanted_uid: str | None, token: int
+        self: ReviewApp,
+        viewed_id: int | None,
+        wanted_uid: str | None,
+        token: int,
+        query: Query,
+        keep_id: int | None,
+        fallback: int,
     ) -> None:
         try:
             builds = data.load_builds(self.store)
@@ -73,8 +90,18 @@ class LoadingMixin:
             if build_id is None:
                 self.post_message(ListLoaded(ListData(Query(-1), (), {}, (), ()), token))
                 return
-            listing = data.load_list(self.store, self.current_query(build_id))
-            self.post_message(ListLoaded(listing, token))
+            listing = data.load_list(self.store, replace(query, build_id=build_id))
+            # The row the list will select (kept by id, else the same place), read now in
+            # this thread too: the first screen and each live refresh need one worker, not two.
+            rows = listing.rows
+            row = next((r for r in rows if r.id == keep_id), None) if keep_id else None
+            if row is None and rows:
+                row = rows[min(max(fallback, 0), len(rows) - 1)]
+            detail = data.load_detail(self.store, row.id) if row else None
+            versions = data.baseline_versions(self.store, detail.signature) if detail else ()
+            self.post_message(ListLoaded(listing, token, row.id if row else None))
+            if row is not None:
+                self.post_message(DetailLoaded(detail, versions, row.id))
         except Exception as exc:
             self.post_message(ReadFailed("refresh", str(exc)))
 
@@ -91,14 +118,15 @@ class LoadingMixin:
             )
             self.follow_newest = True
         self.viewed_build_id = message.build
-        self.query_one(BuildsTable).show(message.builds, message.build)
+        self.main.query_one(BuildsTable).show(message.builds, message.build)
         self._update_notices()
 
     def on_list_loaded(self: ReviewApp, message: ListLoaded) -> None:
         self._refresh_running = False
         if message.token == self._token:
+            self._prefetched = message.detail_for
             self._show_list(message.data)
-            if self.query_one(BaselinesTable).all_view:
+            if self.main.query_one(BaselinesTable).all_view:
                 self._all_baselines_worker()  # every baseline, kept as live as the list
         if self._refresh_pending:
             self.request_refresh()
@@ -109,7 +137,7 @@ class LoadingMixin:
         self.notify(f"could not read {message.what}: {message.error}", severity="error")
 
     def _show_list(self: ReviewApp, listing: ListData) -> None:
-        widget = self.query_one(ComparisonList)
+        widget = self.main.query_one(ComparisonList)
         previous = widget.selected
         self.list_data = listing
         widget.empty_message = self._empty_message(listing)
@@ -118,9 +146,6 @@ class LoadingMixin:
             keep_id=previous.id if previous else None,
             fallback=widget.cursor,
         )
-        # The same row with new data (status, diff) needs its detail read again.
-        if widget.selected is not None and widget.selected == previous:
-            self._load_detail(widget.selected.id)
         self._update_titles()
         self._update_notices()
         if not listing.rows and self.filter == "needs-review" and listing.counts.get("total"):
@@ -154,7 +179,7 @@ class LoadingMixin:
 
     def _update_titles(self: ReviewApp) -> None:
         listing = self.list_data
-        pane = self.query_one("#comparisons-pane")
+        pane = self.main.query_one("#comparisons-pane")
         if listing is None:
             return
         c = listing.counts
@@ -182,7 +207,7 @@ class LoadingMixin:
             notes.append("filters: " + ", ".join(tags))
         if self.progress_text:
             notes.append(self.progress_text)
-        widget = self.query_one("#notices", Static)
+        widget = self.main.query_one("#notices", Static)
         widget.update(" · ".join(notes))
         widget.display = bool(notes)
 
@@ -211,7 +236,7 @@ class LoadingMixin:
         self.post_message(DetailLoaded(detail, versions, comparison_id))
 
     def on_detail_loaded(self: ReviewApp, message: DetailLoaded) -> None:
-        selected = self.query_one(ComparisonList).selected
+        selected = self.main.query_one(ComparisonList).selected
         if selected is None or selected.id != message.comparison_id:
             return  # the cursor moved on meanwhile
         self.detail = message.detail
@@ -220,9 +245,11 @@ class LoadingMixin:
 
     def _show_detail(self: ReviewApp) -> None:
         reason = self.read_only_reason()
-        self.query_one(DetailView).show(self.detail, f"Read-only: {reason}" if reason else None)
-        self.query_one(RegionsTable).show(self.detail)
-        baselines = self.query_one(BaselinesTable)
+        self.main.query_one(DetailView).show(
+            self.detail, f"Read-only: {reason}" if reason else None
+        )
+        self.main.query_one(RegionsTable).show(self.detail)
+        baselines = self.main.query_one(BaselinesTable)
         if not baselines.all_view:
             baselines.show_versions(self.versions)
         self.on_detail_shown(self.detail)

@@ -30,6 +30,7 @@ class BuildsReady(Message):
 class ListLoaded(Message):
     data: ListData
     token: int
+    detail_for: int | None = None  # a DetailLoaded for this comparison follows
 
 
 @dataclass

@@ -227,7 +227,8 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
         if message.row.id == self._prefetched:
             return  # the refresh that selected it has read its detail already
         self._prefetched = None
-        self._load_detail(message.row.id)
+        # After the cursor's repaint: the key press shows at once, the numbers follow.
+        self.call_after_refresh(self._load_detail, message.row.id)
 
     def on_detail_shown(self, detail: Detail | None) -> None:
         """The overlay picture under the numbers (drawn by the viewer's worker threads)."""

@@ -100,11 +100,18 @@ class ComparisonList(ScrollView, can_focus=True):
             index = min(max(fallback, 0), max(len(rows) - 1, 0))
         self.rows = rows
         self.virtual_size = Size(self.size.width, len(rows))
+        self.refresh()
         self.cursor = index
 
-    def watch_cursor(self, cursor: int) -> None:
+    def watch_cursor(self, old: int, new: int) -> None:
+        top = round(self.scroll_y)
         self._scroll_cursor_into_view()
-        self.refresh()
+        if round(self.scroll_y) == top:
+            # Only the two lines whose highlight changed: a `j` repaints 2 lines, not 40.
+            self.refresh_line(old)
+            self.refresh_line(new)
+        else:
+            self.refresh()
         row = self.selected
         if row != self._last_highlight:
             self._last_highlight = row

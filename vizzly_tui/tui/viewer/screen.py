@@ -12,13 +12,33 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widget import Widget
+from textual.widgets import Footer
 
 from . import graphics as viewer_graphics
 from .subject import ViewerSubject
 from .widget import ImageView
 
 MODE_KEYS = ("side-by-side", "overlay", "onion", "slider", "blink", "diff")
+
+
+class _Line(Widget):
+    """One line of text that repaints without a layout pass (Static.update re-lays out the
+    screen, which delays the label a frame behind the picture)."""
+
+    DEFAULT_CSS = "_Line { height: 1; }"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._text = Text()
+
+    def show(self, text: Text) -> None:
+        if text != self._text:
+            self._text = text
+            self.refresh()
+
+    def render(self) -> Text:
+        return self._text
 
 
 def desktop_opener() -> list[str] | None:
@@ -80,7 +100,7 @@ class ViewerScreen(Screen[None]):
         self._opened: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(id="viewer-title")
+        yield _Line(id="viewer-title")
         graphics = viewer_graphics.ACTIVE
         if graphics.mode == "halfblock":
             yield ImageView(self.subject, mode=self._mode, id="viewer-image")
@@ -92,7 +112,7 @@ class ViewerScreen(Screen[None]):
                     self.subject, mode=self._mode, pixels=graphics.cell, id="viewer-image"
                 )
                 yield viewer_graphics.pixel_widget(graphics.mode, id="viewer-pixels")
-        yield Static(id="viewer-status")
+        yield _Line(id="viewer-status")
         yield Footer()
 
     @property
@@ -108,6 +128,7 @@ class ViewerScreen(Screen[None]):
                 pixels.image = picture
 
             image.pixel_sink = show
+        image.status_listener = self._labels
         notice = viewer_graphics.ACTIVE.notice
         if notice:
             self._opened = notice  # the one-line notice of a graphics fallback
@@ -133,7 +154,7 @@ class ViewerScreen(Screen[None]):
             title.append("  drawing…", style="italic")
         if subject.read_only:
             title.append("  read-only")
-        self.query_one("#viewer-title", Static).update(title)
+        self.query_one("#viewer-title", _Line).show(title)
         parts = []
         inspector = image.inspector_text()
         if inspector:
@@ -152,7 +173,7 @@ class ViewerScreen(Screen[None]):
             )
         if self._opened:
             parts.append(self._opened)
-        self.query_one("#viewer-status", Static).update(" " + "   ".join(parts))
+        self.query_one("#viewer-status", _Line).show(Text(" " + "   ".join(parts)))
 
     # --- actions ---------------------------------------------------------------------------
 

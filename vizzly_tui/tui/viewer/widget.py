@@ -90,6 +90,7 @@ class ImageView(Widget, can_focus=True):
         #: Pillow images instead of half-block rows (see graphics.py).
         self.pixels = pixels
         self.pixel_sink: Any = None
+        self.status_listener: Any = None
         self._options = Options(mode=mode)
         self._strips: list[Strip] = []
         self.cursor = (0, 0)
@@ -202,7 +203,7 @@ class ImageView(Widget, can_focus=True):
             group="image-view",
             exit_on_error=False,
         )
-        self.post_message(self.StatusChanged(self))
+        self._status_changed()
 
     def _draw(self, request: Request) -> None:
         """Worker thread: compute the picture (and, in blink, the other side too)."""
@@ -261,7 +262,7 @@ class ImageView(Widget, can_focus=True):
         else:
             old, self._strips = self._strips, strips
             self._refresh_changed(old, strips)
-        self.post_message(self.StatusChanged(self))
+        self._status_changed()
 
     def _refresh_changed(self, old: list[Strip], new: list[Strip]) -> None:
         """Repaint only the rows that differ: a blink flip or a mix step changes few rows,
@@ -283,6 +284,14 @@ class ImageView(Widget, can_focus=True):
                 start = None
         if start is not None:
             self.refresh(Region(0, start, width, len(new) - start))
+
+    def _status_changed(self) -> None:
+        # A listener (the viewer screen's labels) is told at once, in this same refresh:
+        # through a message the title would reach the terminal a frame after the picture.
+        if self.status_listener is not None:
+            self.status_listener()
+        else:
+            self.post_message(self.StatusChanged(self))
 
     # --- Line API -------------------------------------------------------------------------
 
@@ -450,7 +459,7 @@ class ImageView(Widget, can_focus=True):
             cy = min(max(self.cursor[1], int(view.y0)), int(view.y0 + win_h) - 1)
             self.cursor = (max(cx, 0), max(cy, 0))
         self.refresh()
-        self.post_message(self.StatusChanged(self))
+        self._status_changed()
 
     def _move_cursor(self, dx: int, dy: int, width: int, height: int) -> None:
         x = min(max(self.cursor[0] + dx, 0), width - 1)
@@ -466,7 +475,7 @@ class ImageView(Widget, can_focus=True):
             self._update()
         else:
             self.refresh()
-            self.post_message(self.StatusChanged(self))
+            self._status_changed()
 
     def inspector_text(self) -> str | None:
         pair = self.renderer.loaded(self._subject) if self._subject else None

@@ -118,6 +118,7 @@ class ImageView(Widget, can_focus=True):
     def _reset(self, subject: ViewerSubject | None) -> None:
         self._subject = subject
         self._shown: tuple | None = None
+        self._pending: tuple | None = None
         self.finding_changes = False
         self._view: View | None = None
         self._fitted = True
@@ -196,6 +197,15 @@ class ImageView(Widget, can_focus=True):
                 self.from_cache += 1
                 self._show(request.key(self._view), cached)
                 return
+        # The same picture already on its way (a resize and a mount can ask twice): wait.
+        token = (
+            request.key(self._view)
+            if self._view is not None
+            else (request.subject.key, request.options.key(), request.out_w, request.out_h)
+        )
+        if token == self._pending:
+            return
+        self._pending = token
         self.run_worker(
             lambda: self._draw(request),
             thread=True,
@@ -223,6 +233,7 @@ class ImageView(Widget, can_focus=True):
             self.renderer.render(flipped)
 
     def _drawn(self, request: Request, view: View, strips: list[Strip]) -> None:
+        self._pending = None
         if request.subject != self._subject:
             return
         self.computed += 1
@@ -243,6 +254,7 @@ class ImageView(Widget, can_focus=True):
         self.finding_changes = True  # _show posts the label update; keep the note until done
 
     def _failed(self, request: Request, exc: Exception) -> None:
+        self._pending = None
         if request.subject != self._subject:
             return
         self._error = f"cannot show this comparison: {exc}"

@@ -284,3 +284,24 @@ async def test_a_project_with_nothing_recorded_says_what_to_do(tmp_path):
         assert "No screenshots recorded yet" in screen_text(app)
         await pilot.press("a")
         await settle(pilot, lambda: "No comparison selected" in screen_text(app))
+
+
+async def test_delete_asks_first_and_undo_brings_it_back(scenario_project):
+    project = prepare(scenario_project(SCENARIO))
+    baseline, _ = _files(project, "pricing")
+    app = make_app(project)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await loaded(pilot)
+        await pilot.press("G")  # the last item: pricing
+        assert _selected(app).name == "pricing"
+        await pilot.press("x")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "Delete pricing" in screen_text(app)
+        await pilot.press("y")
+        await settle(pilot, lambda: "pricing" not in row_names(app))
+        assert not baseline.exists()
+        assert db_rows(project, "SELECT COUNT(*) FROM comparison WHERE name='pricing'") == [(0,)]
+        await pilot.press("u")
+        await settle(pilot, lambda: "pricing" in row_names(app))
+    assert baseline.exists()
+    assert status_of(project, "pricing") == "failed"

@@ -15,6 +15,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
+from textual.color import Color
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -171,7 +172,7 @@ class ComparisonList(ScrollView, can_focus=True):
             return Strip.blank(width)
         row = self.rows[index]
         selected = index == self.cursor
-        key = (row, selected, width, self.has_focus)
+        key = (row, selected, width, self.has_focus, self.app.theme)
         strip = self._cache.get(key)
         if strip is None:
             strip = self._render_row(row, selected, width)
@@ -197,9 +198,18 @@ class ComparisonList(ScrollView, can_focus=True):
         ]
         strip = Strip(segments).crop(0, width).extend_cell_length(width)
         if selected:
-            colour = "#2f5f8f" if self.has_focus else "#3a3a3a"
-            strip = strip.apply_style(Style.parse(f"on {colour}"))
+            strip = strip.apply_style(self._cursor_style())
         return strip
+
+    def _cursor_style(self) -> Style:
+        """The theme's cursor colour, as the other panes' tables use it."""
+        variables = self.app.theme_variables
+        key = "block-cursor-background" if self.has_focus else "block-cursor-blurred-background"
+        try:
+            base = Color.parse(variables.get("surface", "#1e1e1e"))
+            return Style(bgcolor=(base + Color.parse(variables[key])).rich_color)
+        except (KeyError, ValueError):
+            return Style(reverse=True)
 
     def on_focus(self) -> None:
         self.refresh()

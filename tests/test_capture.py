@@ -98,7 +98,8 @@ def test_an_accept_during_a_slow_compare_is_not_overwritten(tmp_path, monkeypatc
     import threading
     import time
 
-    import vizzly_tui.capture as capture_module
+    # capture imports the engine's functions when it runs (start-up cost), so patch them there.
+    import vizzly_tui.engine as capture_module
 
     project = make_project(tmp_path)
     first, changed = png(), png((255, 0, 0))

@@ -96,10 +96,13 @@ def test_reset_without_a_terminal_needs_yes(scenario_project):
 def test_db_status_reports_the_legacy_import(scenario_project):
     project = scenario_project("scenario-d2-oauth-download-hotspots-regions")
     before = json.loads(run("--project", project, "db", "status", "--json").output)
-    assert before["exists"] is False and before["pending"] == ["001_initial"]
+    assert before["exists"] is False and before["pending"] == [
+        "001_initial",
+        "002_priority_regions",
+    ]
     run("--project", project, "status")
     after = json.loads(run("--project", project, "db", "status", "--json").output)
-    assert after["applied"] == ["001_initial"] and after["pending"] == []
+    assert after["applied"] == ["001_initial", "002_priority_regions"] and after["pending"] == []
     assert after["legacyImport"]["imported"] == {
         "baseline-metadata.json": 1,
         "baselines/metadata.json": 6,
@@ -110,7 +113,7 @@ def test_db_status_reports_the_legacy_import(scenario_project):
     }
     assert after["legacyImport"]["skipped"] == []
     text = run("--project", project, "db", "status").output
-    assert "schema version: 1" in text
+    assert "schema version: 2" in text
 
 
 def test_compare_exit_codes(tmp_path):

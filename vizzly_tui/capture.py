@@ -21,16 +21,7 @@ from typing import Any
 from filelock import Timeout
 
 from vizzly_tui import identity
-from vizzly_tui.engine import (
-    DEFAULT_MAX_PIXELS,
-    DimensionMismatch,
-    EngineError,
-    ImageError,
-    classify,
-    compare_bytes,
-    read_png_size,
-)
-from vizzly_tui.engine.decode import check_pixel_budget, verify_png
+from vizzly_tui.config import DEFAULTS
 from vizzly_tui.errors import StoreError
 from vizzly_tui.store import decisions, files
 from vizzly_tui.store.decisions import FileChange, now_ms
@@ -61,7 +52,9 @@ class CaptureSettings:
     threshold: float = 2.0
     min_cluster_size: int = 2
     signature_properties: tuple[str, ...] = ()
-    max_pixels: int = DEFAULT_MAX_PIXELS
+    # The configured default (the engine's is the same): the engine itself (numpy, scipy,
+    # ~0.9 s) is imported at the first screenshot, not when a server starts.
+    max_pixels: int = int(DEFAULTS["max_pixels"])
     set_baseline: bool = False
 
 
@@ -181,6 +174,9 @@ def capture(
     settings: CaptureSettings | None = None,
 ) -> CaptureResult:
     """Record one screenshot in `build_id`. Raises InvalidName or ImageError on bad input."""
+    from vizzly_tui.engine import read_png_size
+    from vizzly_tui.engine.decode import check_pixel_budget
+
     settings = settings or CaptureSettings()
     props = dict(properties or {})
     width, height = read_png_size(png)  # rejects non-PNG input before anything is written
@@ -224,6 +220,16 @@ def _capture_once(
     settings: CaptureSettings,
     size: tuple[int, int],
 ) -> CaptureResult:
+    from vizzly_tui.engine import (
+        DimensionMismatch,
+        EngineError,
+        ImageError,
+        classify,
+        compare_bytes,
+        read_png_size,
+    )
+    from vizzly_tui.engine.decode import verify_png
+
     project = store.project
     name, original, signature, file_name, cid = ident
     threshold, min_cluster = _effective(props, settings)
@@ -266,7 +272,11 @@ def _capture_once(
             files.store_object(project, baseline_bytes, baseline_sha)
         baseline_change = FileChange(f"baselines/{file_name}", baseline_sha, current_sha)
         record["status"] = "new"
+        record["baseline_sha256"] = current_sha
     else:
+        record["baseline_sha256"] = baseline_sha
+        # History keeps the pair this comparison was made from (usually already there).
+        files.keep_object(project, baseline_bytes, baseline_sha)
         pixels = size[0] * size[1]
         with contextlib.suppress(EngineError):  # a broken baseline is reported by compare
             width, height = read_png_size(baseline_bytes)
@@ -299,7 +309,7 @@ def _capture_once(
                 details = _details(result, verdict)
             else:
                 record["status"] = "passed"
-        files.atomic_write(current, png, durable=False)
+        files.keep_current(project, current, png, current_sha)
     record["has_diff_clusters"] = bool(details and details.get("diff_clusters"))
     record["has_confirmed_regions"] = bool(details and details.get("confirmed_regions"))
     store.call(

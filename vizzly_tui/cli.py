@@ -66,7 +66,11 @@ def _emit(data: Any, as_json: bool, text: Callable[[], str]) -> None:
         click.echo(text())
 
 
-@click.group(cls=VizzlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=VizzlyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, "--version", "-V", prog_name="vizzly-tui")
 @click.option(
     "--project",
@@ -88,6 +92,72 @@ def main(ctx: click.Context, project: Path | None, debug: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj["project"] = project
     ctx.obj["debug"] = debug
+    if ctx.invoked_subcommand is None:
+        # No sub-command: the review app, as `vizzly-tui review` with its defaults.
+        ctx.invoke(review_command)
+
+
+# --- the review app -----------------------------------------------------------------------
+
+
+@main.command("review")
+@click.option(
+    "--build", "build_uid", metavar="UID", help="Open this build (older builds are read-only)."
+)
+@click.option(
+    "--filter",
+    "filter_name",
+    type=click.Choice(["needs-review", "failed", "new", "rejected", "all"]),
+    help="Status filter to start with (default: config file, else needs-review).",
+)
+@click.option("--no-mouse", is_flag=True, help="Do not capture the mouse (less traffic over ssh).")
+@click.option(
+    "--colors",
+    type=click.Choice(["auto", "16", "256", "truecolor"]),
+    default="auto",
+    show_default=True,
+    help="Colour mode; truecolor over ssh, where COLORTERM is not forwarded.",
+)
+@click.option("--read-only", is_flag=True, help="Look only: every decision is refused.")
+@click.option(
+    "--graphics",
+    type=click.Choice(["auto", "kitty", "sixel", "halfblock"]),
+    default="halfblock",
+    show_default=True,
+    help="Viewer pictures: half-blocks work everywhere; kitty/sixel need vizzly-tui[graphics].",
+)
+@click.pass_context
+def review_command(
+    ctx: click.Context,
+    build_uid: str | None = None,
+    filter_name: str | None = None,
+    no_mouse: bool = False,
+    colors: str = "auto",
+    read_only: bool = False,
+    graphics: str = "halfblock",
+) -> None:
+    """Open the review app: builds, comparisons, baselines and regions, with keyboard
+    decisions (a accept, r reject, u undo, ? help). Without a terminal, print the status."""
+    from vizzly_tui.tui import launch
+
+    project = _project(ctx)
+    if not launch.is_terminal():
+        from vizzly_tui.store import queries
+        from vizzly_tui.store.store import open_store
+
+        with open_store(project, write=False) as store:
+            data = queries.status_data(queries.current_build() if store.exists else None)
+        click.echo(launch.not_a_terminal_text(project, formatting.status_text(data)))
+        return
+    launch.open_app(
+        project,
+        build_uid=build_uid,
+        filter_name=filter_name,
+        mouse=not no_mouse,
+        colors=colors,
+        read_only=read_only,
+        graphics=graphics,
+    )
 
 
 # --- review state -------------------------------------------------------------------------
@@ -217,6 +287,25 @@ def log_command(ctx: click.Context, limit: int, as_json: bool) -> None:
     _emit(rows, as_json, lambda: formatting.history_text(rows))
 
 
+@main.command()
+@click.option(
+    "--keep-builds",
+    type=click.IntRange(min=1),
+    help="Also remove local runs older than the newest N (their history goes with them).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_context
+def gc(ctx: click.Context, keep_builds: int | None, as_json: bool) -> None:
+    """Remove kept images nothing refers to (no kept build, baseline version or pending or
+    undoable decision) and say how much space that freed."""
+    from vizzly_tui.store.gc import collect_garbage, gc_text
+    from vizzly_tui.store.store import open_store
+
+    with open_store(_project(ctx)) as store:
+        result = collect_garbage(store, keep_builds=keep_builds)
+    _emit(result.to_json(), as_json, lambda: gc_text(result))
+
+
 # --- database -----------------------------------------------------------------------------
 
 
@@ -258,8 +347,10 @@ def db_migrate(ctx: click.Context, as_json: bool) -> None:
     help="Where to create the demo project (recreated if it is an earlier demo).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def demo(directory: Path, as_json: bool) -> None:
-    """Create a demo project, record two runs of screenshots, and print the summary.
+@click.option("--no-open", is_flag=True, help="Print the summary only; do not open the app.")
+def demo(directory: Path, as_json: bool, no_open: bool) -> None:
+    """Create a demo project, record two runs of screenshots, and open the review app on it
+    (in a terminal; otherwise, or with --no-open, print the summary).
 
     The second run has real changes (a recoloured button, edited text, a taller page and a
     new screen), so there is something to review with status, accept, reject and undo.
@@ -278,6 +369,10 @@ def demo(directory: Path, as_json: bool) -> None:
         f"vizzly-tui --project {directory} undo"
     )
     _emit(data, as_json, lambda: formatting.status_text(data) + hint)
+    from vizzly_tui.tui import launch
+
+    if not (as_json or no_open) and launch.is_terminal():
+        launch.open_app(project)
 
 
 # --- the SDK server -----------------------------------------------------------------------
@@ -559,6 +654,67 @@ def compare(
         sys.exit(EXIT_USAGE)
     _emit(result.to_vizzly_dict(), as_json, lambda: format_result(result))
     sys.exit(1 if result.is_different else 0)
+
+
+@main.command()
+@click.argument("key", metavar="ID|NAME")
+@click.option(
+    "--mode",
+    type=click.Choice(["overlay", "side-by-side", "diff", "baseline", "current"]),
+    default="overlay",
+    show_default=True,
+    help="What to draw.",
+)
+@click.option("--width", type=click.IntRange(min=8), help="Columns (default: the terminal's).")
+@click.option("--cluster", type=click.IntRange(min=1), help="Draw cluster N at 1:1.")
+@click.option(
+    "--color",
+    "color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="auto: colours on a terminal unless NO_COLOR is set.",
+)
+@click.pass_context
+def show(
+    ctx: click.Context, key: str, mode: str, width: int | None, cluster: int | None, color: str
+) -> None:
+    """Print a comparison of the current build as half-block text (for CI logs and scripts).
+
+    Without colour each cell is a shade of its darkness and changed pixels are X.
+    """
+    import shutil
+
+    from vizzly_tui.show import ShowError, render_show, terminal_colours, use_colour
+    from vizzly_tui.store import queries
+    from vizzly_tui.store.store import open_store
+    from vizzly_tui.tui import data
+    from vizzly_tui.tui.viewer.subject import subject_from_detail
+
+    with open_store(_project(ctx), write=False) as store:
+        build = queries.current_build() if store.exists else None
+        found = queries.find_comparison(build.id, key) if build else None
+        detail = data.load_detail(store, found.id) if found else None
+    if detail is None:
+        click.echo(f"error: no comparison {key!r} in the current build", err=True)
+        sys.exit(EXIT_USAGE)
+    is_tty = sys.stdout.isatty()
+    colour = use_colour(color, is_tty)
+    columns = width or (shutil.get_terminal_size().columns if is_tty else 100)
+    try:
+        picture = render_show(
+            subject_from_detail(detail),
+            mode=mode,
+            width=columns,
+            cluster=cluster,
+            colour=colour,
+            system=terminal_colours(),
+        )
+    except ShowError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(picture.header)
+    click.echo("\n".join(picture.lines), color=colour)
 
 
 cli_cloud.register(main)

@@ -602,3 +602,25 @@ def install_download(store: Store, *, actor: str = "cli", **arguments: Any) -> A
         return result
 
     return store.call(command, transaction=False)
+
+
+# The app's actions (restore a baseline version, local regions) live in a sibling module to
+# keep this one readable; they are part of this module's interface. Loaded on first use
+# (PEP 562): review_history imports this module, so a top-level import would be circular.
+_FROM_HISTORY = (
+    "REGION_PADDING",
+    "add_region",
+    "delete_baseline",
+    "delete_region",
+    "padded_box",
+    "region_corners",
+    "restore_baseline_version",
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_HISTORY:
+        from vizzly_tui import review_history
+
+        return getattr(review_history, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

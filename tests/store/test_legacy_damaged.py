@@ -299,7 +299,7 @@ def test_any_garbage_in_every_file_never_raises(scenario_project, garbage):
         (project / ".vizzly" / rel).write_text(garbage)
     before = snapshot(project)
     report = bootstrap(project)
-    assert report.applied == ["001_initial"]
+    assert report.applied == ["001_initial", "002_priority_regions"]
     after = snapshot(project)
     assert {k: after[k] for k in before} == before
     assert counts(project)["comparison"] == counts(project)["baseline"] == 0

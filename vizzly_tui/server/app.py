@@ -23,6 +23,7 @@ from vizzly_tui.server import routes
 from vizzly_tui.server.events import EventHub
 from vizzly_tui.server.security import json_errors, lockdown
 from vizzly_tui.store.store import Store
+from vizzly_tui.store.watch import DataVersionWatcher
 
 T = TypeVar("T")
 
@@ -63,7 +64,11 @@ def make_app(state: ServerState) -> web.Application:
     app = web.Application(
         middlewares=[json_errors, lockdown], client_max_size=state.max_body_bytes + 1024
     )
-    state.hub = EventHub(state.store.data_version, lambda: state.run(routes.report_snapshot, state))
+    db = state.store.db
+    watcher = DataVersionWatcher(
+        state.store.project.db_path, immutable=bool(db is not None and db.immutable_reads)
+    )
+    state.hub = EventHub(watcher, lambda: state.run(routes.report_snapshot, state))
     routes.register(app, state)
 
     async def start_hub(_app: web.Application) -> None:

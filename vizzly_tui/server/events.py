@@ -1,4 +1,5 @@
-"""Server-sent events for `/api/events`, fed by polling `PRAGMA data_version`.
+"""Server-sent events for `/api/events`, fed by polling `PRAGMA data_version` through the
+store's DataVersionWatcher (the review app watches the same way).
 
 data_version moves on every commit by any other connection: this process's writer, the
 `vizzly-tui accept` command, the app, another server. So one poll loop (every 250 ms, 3 µs a
@@ -18,6 +19,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+
+from vizzly_tui.store.watch import DataVersionWatcher
 
 log = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.25
@@ -57,17 +60,16 @@ class EventHub:
 
     def __init__(
         self,
-        data_version: Callable[[], int],
+        watcher: DataVersionWatcher,
         snapshot: Callable[[], Awaitable[Snapshot]],
         *,
         interval: float = POLL_INTERVAL_S,
     ) -> None:
-        self._data_version = data_version
+        self._watcher = watcher
         self._snapshot = snapshot
         self._interval = interval
         self._clients: set[asyncio.Queue[bytes | None]] = set()
         self._last: Snapshot = None
-        self._version: int | None = None
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -75,8 +77,8 @@ class EventHub:
         return len(self._clients)
 
     async def start(self) -> None:
+        self._watcher.changed()  # the starting point: changes after it are news
         self._last = await self._snapshot()
-        self._version = self._data_version()
         self._task = asyncio.create_task(self._poll(), name="vizzly-sse-poll")
 
     async def stop(self) -> None:
@@ -86,15 +88,14 @@ class EventHub:
                 await self._task
         for queue in list(self._clients):
             queue.put_nowait(None)
+        self._watcher.close()
 
     async def _poll(self) -> None:
         last_beat = time.monotonic()
         while True:
             await asyncio.sleep(self._interval)
             try:
-                version = self._data_version()
-                if version != self._version:
-                    self._version = version
+                if self._watcher.changed():
                     await self.refresh()
             except Exception:  # a bad poll must not end live updates for everyone
                 log.exception("SSE refresh failed")

@@ -20,7 +20,6 @@ from aiohttp import web
 
 from vizzly_tui import review
 from vizzly_tui.capture import LOCAL_BASELINE_HEADER, capture
-from vizzly_tui.engine import ImageError
 from vizzly_tui.errors import CorruptDatabase, NotFound, VizzlyError
 from vizzly_tui.identity import InvalidName
 from vizzly_tui.server import inputs
@@ -161,13 +160,16 @@ async def screenshot(request: web.Request) -> web.Response:
         return web.json_response(
             {"error": "Invalid screenshot name", "details": str(exc), "tddMode": True}, status=400
         )
-    except ImageError as exc:
-        return web.json_response(
-            {"error": f"Invalid image: {_readable(str(exc))}", "tddMode": True}, status=400
-        )
     except CorruptDatabase as exc:
         return json_error(503, str(exc))
     except Exception as exc:
+        # Imported here: capture has loaded the engine by the time it raises.
+        from vizzly_tui.engine import ImageError
+
+        if isinstance(exc, ImageError):
+            return web.json_response(
+                {"error": f"Invalid image: {_readable(str(exc))}", "tddMode": True}, status=400
+            )
         return json_error(500, f"Failed to process screenshot: {exc}")
     status, payload = _screenshot_body(state, result, req.name)
     if state.on_screenshot is not None:

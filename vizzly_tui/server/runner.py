@@ -17,6 +17,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -103,6 +104,22 @@ async def _bind(runner: web.AppRunner, first: int, skip: set[int]) -> int:
     )
 
 
+def warm_engine() -> threading.Thread:
+    """Import the diff engine (numpy, scipy: ~0.9 s) in the background once the server
+    listens: /health answers at once, and the first screenshot rarely waits for the import
+    (if it comes sooner, Python's import lock makes it wait for this one to finish)."""
+
+    def load() -> None:
+        try:
+            import vizzly_tui.engine  # noqa: F401
+        except Exception:  # the first screenshot imports it again and reports the error
+            log.exception("warming the diff engine failed")
+
+    thread = threading.Thread(target=load, name="vizzly-warm-engine", daemon=True)
+    thread.start()
+    return thread
+
+
 def write_server_json(project: Project, port: int, build_uid: str) -> None:
     data = {
         "port": str(port),
@@ -167,6 +184,7 @@ async def start_server(
         finish_build(store, build.id, "failed")
         raise
     state.port = port
+    warm_engine()
     if port != config.port:
         echo(f"port {config.port} is in use; using {port}")
     write_server_json(project, port, build.uid)

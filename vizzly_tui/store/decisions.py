@@ -40,6 +40,11 @@ from vizzly_tui.store.models import (
 log = logging.getLogger(__name__)
 
 
+# Decision kinds whose row effects live in store/decisions_history.py (restore a baseline
+# version, add or delete a local region).
+EXTRA_ACTIONS = ("restore", "region-add", "region-delete")
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -263,6 +268,10 @@ def complete(project: Project, decision: Decision) -> None:
         from vizzly_tui.store import cloud_download  # it imports this module: import here
 
         cloud_download.complete_download(project, decision)
+    elif action in EXTRA_ACTIONS:
+        from vizzly_tui.store import decisions_history
+
+        decisions_history.complete(project, decision)
     else:
         raise ValueError(f"unknown decision action {action!r}")
     Decision.update(state="done").where(Decision.id == decision.id).execute()
@@ -287,6 +296,10 @@ def _complete_undo(project: Project, decision: Decision) -> None:
             Comparison.update(status=original.status_before, updated_at=now_ms()).where(
                 Comparison.id == target.id
             ).execute()
+    elif original.action in EXTRA_ACTIONS:
+        from vizzly_tui.store import decisions_history
+
+        decisions_history.undo(project, decision, original)
     elif original.action in ("delete", "reset"):
         _restore_rows(snapshot)
         baseline = snapshot.get("baseline")

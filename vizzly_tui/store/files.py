@@ -113,12 +113,82 @@ def resolve_in_vizzly(project: Project, relative: str) -> Path:
 
 
 def store_object(project: Project, data: bytes, sha: str | None = None) -> str:
-    """Keep `data` in `objects/<sha256>.png` (once) and return the sha256."""
+    """Keep `data` in `objects/<sha256>.png` (once), durably, and return the sha256.
+
+    An existing object may have been kept without fsync (history copies of current images,
+    `keep_current`): it is fsync'd now, because a decision is about to rely on it, and
+    rewritten when its size shows a crash cut it short.
+    """
     sha = sha or sha256_bytes(data)
     target = project.object_path(sha)
-    if not target.exists():
+    try:
+        size = target.stat().st_size
+    except FileNotFoundError:
+        size = None
+    if size == len(data):
+        _fsync_file(target)
+    else:
         atomic_write(target, data)
     return sha
+
+
+def _fsync_file(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _touch(path: Path) -> bool:
+    """Mark an object as just referenced (gc keeps recently touched objects). False when
+    it does not exist."""
+    try:
+        os.utime(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def keep_object(project: Project, data: bytes, sha: str) -> None:
+    """A history copy of `data` in objects/ (not fsync'd: losing it in a power cut loses
+    only the picture of an old run, never a baseline)."""
+    target = project.object_path(sha)
+    if not _touch(target):
+        atomic_write(target, data, durable=False)
+
+
+def keep_current(project: Project, path: Path, data: bytes, sha: str) -> None:
+    """Write a current/ screenshot (atomic, not fsync'd) and keep its bytes in
+    `objects/<sha>.png` for history: as a hard link to the same bytes when the object is
+    new (no copy), nothing at all when it exists (an unchanged screenshot costs nothing).
+
+    Files under .vizzly/ are only ever replaced by rename, never written in place, so the
+    object keeps these bytes after current/ moves on.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f"{TEMP_PREFIX}{secrets.token_hex(6)}-{path.name}")
+    try:
+        temp.write_bytes(data)
+        target = project.object_path(sha)
+        if not _touch(target):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(temp, target)
+            except FileExistsError:
+                pass  # another process kept the same bytes meanwhile
+            except OSError:
+                atomic_write(target, data, durable=False)  # no hard links here
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
 
 
 def read_object(project: Project, sha: str) -> bytes | None:

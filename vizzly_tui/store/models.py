@@ -72,7 +72,13 @@ class Comparison(BaseModel):
     has_diff_clusters = pw.BooleanField(default=False)
     has_confirmed_regions = pw.BooleanField(default=False)
     current_sha256 = pw.CharField(null=True)  # bytes the comparison saw; accept checks them
+    baseline_sha256 = pw.CharField(null=True)  # baseline it was compared with (migration 002)
     extra = pw.JSONField(null=True)  # legacy fields that are not columns (userAction, warnings)
+    # The review order (migration 002). Triggers in the database keep these right on every
+    # insert/update/delete, whatever sets them here: never compute them in Python.
+    priority = pw.IntegerField(default=4)  # 0 failed, 1 new, 2 rejected, 3 error, 4 passed
+    group_priority = pw.IntegerField(default=4)  # best priority among the name's variants
+    group_diff = pw.FloatField(default=-1)  # largest diff % among the name's variants
 
     class Meta:
         indexes = (
@@ -180,6 +186,8 @@ class Region(BaseModel):
     x2 = pw.FloatField()
     y2 = pw.FloatField()
     data = pw.JSONField(default=dict)
+    created_at = pw.BigIntegerField(null=True)  # local regions only (migration 002)
+    actor = pw.CharField(null=True)  # cli | http | tui, for local regions
 
 
 class Setting(BaseModel):

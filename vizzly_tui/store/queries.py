@@ -29,13 +29,17 @@ def get_build(uid: str) -> Build | None:
     return Build.get_or_none(Build.uid == uid)
 
 
-def _priority_rank() -> pw.Node:
-    # "Failed first", as the dashboard's default sort: by the first status, then by size.
-    first = pw.fn.COALESCE(Comparison.initial_status, Comparison.status)
-    return pw.Case(
-        None,
-        ((first == "failed", 3), (first.in_(NEW_STATUSES), 2), (first == "passed", 1)),
-        0,
+def review_order() -> tuple[pw.Node, ...]:
+    """Priority (failed, new, rejected, error, passed), then diff size, the variants of a
+    name kept together: the stored columns of migration 002, in the order of its
+    `comparison_review_order` index, so a page is an index walk, not a sort of the build."""
+    return (
+        Comparison.group_priority,
+        Comparison.group_diff.desc(),
+        Comparison.name,
+        Comparison.priority,
+        Comparison.diff_percentage.desc(),
+        Comparison.id,
     )
 
 
@@ -64,7 +68,6 @@ def list_comparisons(
         query = query.where(
             Comparison.name.ilike(pattern) | Comparison.original_name.ilike(pattern)
         )
-    diff_desc = pw.fn.COALESCE(Comparison.diff_percentage, -1).desc()
     if sort == "name":
         order = (Comparison.name, Comparison.signature)
     elif sort == "time":
@@ -74,7 +77,7 @@ def list_comparisons(
         # (build, status, diff_percentage) index instead of sorting.
         order = (Comparison.diff_percentage.desc(nulls="LAST"), Comparison.id)
     else:
-        order = (_priority_rank().desc(), diff_desc, Comparison.name, Comparison.id)
+        order = review_order()
     query = query.order_by(*order)
     if limit is not None:
         query = query.limit(limit).offset(offset)

@@ -1,0 +1,361 @@
+"""The app's reads: plain rows (tuples and frozen dataclasses), never model objects.
+
+Every function here runs in a thread worker, never on the event loop. peewee gives each
+thread its own connection, read-only on every thread but the writer's (store/db.py), and
+`reading()` closes it when the worker is done so no read transaction pins the WAL.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vizzly_tui.store import queries_history
+from vizzly_tui.store.store import Store
+
+FILTERS = ("needs-review", "failed", "new", "rejected", "all")
+FILTER_STATUSES: dict[str, tuple[str, ...] | None] = {
+    "needs-review": ("failed", "new", "baseline-created"),
+    "failed": ("failed",),
+    "new": ("new", "baseline-created"),
+    "rejected": ("rejected",),
+    "all": None,
+}
+FILTER_LABELS = {
+    "needs-review": "needs review",
+    "failed": "failed",
+    "new": "new",
+    "rejected": "rejected",
+    "all": "all",
+}
+LOCAL_RUN_KINDS = ("run", "serve", "import")
+
+# Priority of the review queue: failed, new, rejected, error, passed (issue 8). The first
+# status is used, so a comparison accepted a moment ago keeps its place in "all".
+_RANK_SQL = """CASE COALESCE(c.initial_status, c.status)
+    WHEN 'failed' THEN 5 WHEN 'new' THEN 4 WHEN 'baseline-created' THEN 4
+    WHEN 'rejected' THEN 3 WHEN 'error' THEN 2 ELSE 1 END"""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the comparisons list."""
+
+    id: int
+    cid: str
+    name: str
+    signature: str
+    status: str
+    diff: float | None
+    browser: str | None
+    viewport: int | None
+
+    @property
+    def variant(self) -> str:
+        parts = [p for p in self.signature.split("|")[1:] if p]
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the comparisons list shows: a build and its filters."""
+
+    build_id: int
+    filter: str = "needs-review"
+    search: str = ""
+    browser: str | None = None
+    viewport: int | None = None
+
+
+@dataclass(frozen=True)
+class ListData:
+    query: Query
+    rows: tuple[Row, ...]
+    counts: dict[str, int]
+    browsers: tuple[str, ...]
+    viewports: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class BuildRow:
+    id: int
+    uid: str
+    kind: str
+    status: str
+    started_at: int
+    branch: str | None
+    commit: str | None
+    counts: dict[str, int]
+    is_origin: bool = False
+
+
+@dataclass(frozen=True)
+class Detail:
+    """The numbers of one comparison, and where its images are."""
+
+    id: int
+    cid: str
+    name: str
+    signature: str
+    status: str
+    diff_percentage: float | None
+    diff_count: int | None
+    total_pixels: int | None
+    aa_pixels_ignored: int | None
+    height_diff: Any
+    reason: str | None
+    error: str | None
+    threshold: float | None
+    min_cluster_size: int | None
+    clusters: tuple[dict, ...]
+    regions: tuple[dict, ...]
+    hotspots: tuple[dict, ...]
+    hotspot_confidence: str | None
+    baseline_path: Path | None
+    current_path: Path | None
+    diff_path: Path | None
+    versions: tuple[dict, ...] = field(default_factory=tuple)
+
+
+@contextmanager
+def reading(store: Store) -> Iterator[Any]:
+    """This thread's read-only connection, closed afterwards."""
+    db = store.db
+    if db is None:
+        raise LookupError("this project has no state.db yet: nothing was recorded")
+    try:
+        yield db
+    finally:
+        if not db.is_closed():
+            db.close()
+
+
+def _json(value: Any) -> Any:
+    if value is None or not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None
+
+
+def current_build_id(store: Store) -> int | None:
+    with reading(store) as db:
+        return _current_build_id(db)
+
+
+def _current_build_id(db: Any) -> int | None:
+    row = db.execute_sql(
+        "SELECT id FROM build WHERE kind IN ('run','serve','import') "
+        "ORDER BY started_at DESC, id DESC LIMIT 1"
+    ).fetchone()
+    return row[0] if row else None
+
+
+def _counts(db: Any, build_id: int) -> dict[str, int]:
+    counts = {"total": 0, "failed": 0, "new": 0, "rejected": 0, "error": 0, "passed": 0}
+    for status, n in db.execute_sql(
+        "SELECT status, COUNT(*) FROM comparison WHERE build_id = ? GROUP BY status", (build_id,)
+    ):
+        key = "new" if status == "baseline-created" else status
+        counts[key] = counts.get(key, 0) + n
+        counts["total"] += n
+    return counts
+
+
+def load_list(store: Store, query: Query) -> ListData:
+    """Every row of the filtered list, as small tuples, in review order.
+
+    10,000 rows cost ~1 MB of tuples and one indexed query; the list widget draws only the
+    lines on screen (Line API), so nothing scales with the row count but this read.
+    """
+    where = ["c.build_id = ?"]
+    params: list[Any] = [query.build_id]
+    statuses = FILTER_STATUSES[query.filter]
+    if statuses:
+        where.append(f"c.status IN ({','.join('?' * len(statuses))})")
+        params.extend(statuses)
+    if query.search:
+        where.append("(c.name LIKE ? ESCAPE '\\' OR c.signature LIKE ? ESCAPE '\\')")
+        escaped = query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params.extend([f"%{escaped}%"] * 2)
+    if query.browser is not None:
+        where.append("json_extract(c.properties, '$.browser') = ?")
+        params.append(query.browser)
+    if query.viewport is not None:
+        where.append("json_extract(c.properties, '$.viewport_width') = ?")
+        params.append(query.viewport)
+    # Variants of one name stay together: the name's place is its most urgent variant's.
+    sql = f"""
+        SELECT id, cid, name, signature, status, diff_percentage, browser, viewport FROM (
+          SELECT c.id, c.cid, c.name, c.signature, c.status, c.diff_percentage,
+                 json_extract(c.properties, '$.browser') AS browser,
+                 json_extract(c.properties, '$.viewport_width') AS viewport,
+                 {_RANK_SQL} AS rank,
+                 MAX({_RANK_SQL}) OVER (PARTITION BY c.name) AS name_rank,
+                 MAX(COALESCE(c.diff_percentage, -1)) OVER (PARTITION BY c.name) AS name_diff
+          FROM comparison c WHERE {" AND ".join(where)})
+        ORDER BY name_rank DESC, name_diff DESC, name, rank DESC,
+                 COALESCE(diff_percentage, -1) DESC, signature
+    """
+    with reading(store) as db:
+        rows = tuple(Row(*r) for r in db.execute_sql(sql, params))
+        counts = _counts(db, query.build_id)
+        browsers = tuple(
+            r[0]
+            for r in db.execute_sql(
+                "SELECT DISTINCT json_extract(properties, '$.browser') AS b FROM comparison "
+                "WHERE build_id = ? AND b IS NOT NULL ORDER BY b",
+                (query.build_id,),
+            )
+        )
+        viewports = tuple(
+            int(r[0])
+            for r in db.execute_sql(
+                "SELECT DISTINCT json_extract(properties, '$.viewport_width') AS v FROM comparison "
+                "WHERE build_id = ? AND v IS NOT NULL ORDER BY v",
+                (query.build_id,),
+            )
+        )
+    return ListData(query, rows, counts, browsers, viewports)
+
+
+def load_builds(store: Store) -> tuple[BuildRow, ...]:
+    """Local runs newest first, then the baseline origins (local, imported, cloud)."""
+    with reading(store) as db:
+        counts: dict[int, dict[str, int]] = {}
+        for build_id, status, n in db.execute_sql(
+            "SELECT build_id, status, COUNT(*) FROM comparison GROUP BY build_id, status"
+        ):
+            key = "new" if status == "baseline-created" else status
+            bucket = counts.setdefault(build_id, {})
+            bucket[key] = bucket.get(key, 0) + n
+        rows = db.execute_sql(
+            "SELECT id, uid, kind, status, started_at, branch, commit_sha FROM build "
+            "ORDER BY kind NOT IN ('run','serve','import'), started_at DESC, id DESC"
+        ).fetchall()
+    return tuple(
+        BuildRow(*r[:7], counts=counts.get(r[0], {}), is_origin=r[2] not in LOCAL_RUN_KINDS)
+        for r in rows
+    )
+
+
+def load_detail(store: Store, comparison_id: int) -> Detail | None:
+    with reading(store) as db:
+        row = db.execute_sql(
+            "SELECT c.id, c.cid, c.name, c.signature, c.status, c.diff_percentage, c.diff_count, "
+            "c.total_pixels, c.aa_pixels_ignored, c.height_diff, c.reason, c.error, c.threshold, "
+            "c.min_cluster_size, c.file_name, c.current_sha256, c.build_id, d.diff_clusters, "
+            "d.confirmed_regions FROM comparison c "
+            "LEFT JOIN comparison_detail d ON d.comparison_id = c.id WHERE c.id = ?",
+            (comparison_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        # The newest build shows the working files; an older one the bytes it was made
+        # from, kept in objects/ (its diff image was overwritten by later runs).
+        images = queries_history.comparison_images(store.project, comparison_id)
+        regions = tuple(
+            {
+                "id": r[0],
+                "kind": r[1],
+                "source": r[2],
+                "label": r[3],
+                "x": int(r[4]),
+                "y": int(r[5]),
+                "width": int(r[6] - r[4]),
+                "height": int(r[7] - r[5]),
+            }
+            for r in db.execute_sql(
+                "SELECT id, kind, source, label, x1, y1, x2, y2 FROM region WHERE name = ? "
+                "ORDER BY kind, source, y1, x1, id",
+                (row[2],),
+            )
+        )
+        hotspot = db.execute_sql(
+            "SELECT confidence, confidence_score, bands FROM hotspot WHERE name = ?", (row[2],)
+        ).fetchone()
+    clusters = tuple(c for c in (_json(row[17]) or ()) if isinstance(c, dict))
+    bands = tuple(b for b in (_json(hotspot[2]) if hotspot else None) or () if isinstance(b, dict))
+    confidence = None
+    if hotspot:
+        confidence = hotspot[0] or (f"{hotspot[1]:.0f}" if hotspot[1] is not None else None)
+    return Detail(
+        id=row[0],
+        cid=row[1],
+        name=row[2],
+        signature=row[3],
+        status=row[4],
+        diff_percentage=row[5],
+        diff_count=row[6],
+        total_pixels=row[7],
+        aa_pixels_ignored=row[8],
+        height_diff=_json(row[9]),
+        reason=row[10],
+        error=row[11],
+        threshold=row[12],
+        min_cluster_size=row[13],
+        clusters=clusters,
+        regions=regions,
+        hotspots=bands,
+        hotspot_confidence=confidence,
+        baseline_path=images.baseline if images else None,
+        current_path=images.current if images else None,
+        diff_path=images.diff if images else None,
+    )
+
+
+def baseline_versions(store: Store, signature: str) -> tuple[dict, ...]:
+    """Every image the signature's baseline has had, newest first."""
+    with reading(store) as db:
+        current = db.execute_sql(
+            "SELECT sha256 FROM baseline WHERE signature = ?", (signature,)
+        ).fetchone()
+        rows = db.execute_sql(
+            "SELECT v.id, v.sha256, v.size, v.created_at, v.source, d.actor, b.uid "
+            "FROM baseline_version v LEFT JOIN decision d ON d.id = v.decision_id "
+            "LEFT JOIN build b ON b.id = d.build_id WHERE v.signature = ? "
+            "ORDER BY v.created_at DESC, v.id DESC",
+            (signature,),
+        ).fetchall()
+    current_sha = current[0] if current else None
+    return tuple(
+        {
+            "id": r[0],
+            "sha256": r[1],
+            "size": r[2],
+            "created_at": r[3],
+            "source": r[4],
+            "actor": r[5],
+            "build": r[6],
+            "current": r[1] == current_sha,
+        }
+        for r in rows
+    )
+
+
+def all_baselines(store: Store) -> tuple[dict, ...]:
+    """Every baseline of the project, with whether the newest build compared it."""
+    with reading(store) as db:
+        build_id = _current_build_id(db)
+        rows = db.execute_sql(
+            "SELECT b.id, b.signature, b.name, b.size, b.updated_at, "
+            "EXISTS(SELECT 1 FROM comparison c WHERE c.build_id = ? AND c.signature = b.signature) "
+            "FROM baseline b ORDER BY b.name, b.signature",
+            (build_id or -1,),
+        ).fetchall()
+    return tuple(
+        {
+            "id": r[0],
+            "signature": r[1],
+            "name": r[2],
+            "size": r[3],
+            "updated_at": r[4],
+            "in_build": bool(r[5]),
+        }
+        for r in rows
+    )

@@ -1,0 +1,316 @@
+"""The app's decisions: each key calls one vizzly_tui.review action from a thread worker.
+
+The actions block until the store's writer has run them, so they never run on the event
+loop; their progress callbacks run on the writer thread and only post messages. Every
+result or error becomes a notification; a failed decision has changed nothing (the actions
+roll back whole), so the app only has to say why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+
+from vizzly_tui.tui.messages import DecisionDone, DecisionFailed, Progress
+from vizzly_tui.tui.widgets.comparisons import ComparisonList
+from vizzly_tui.tui.widgets.panes import BaselinesTable, RegionsTable
+
+if TYPE_CHECKING:
+    from vizzly_tui.tui.app import ReviewApp
+
+ACCEPTABLE = ("failed", "new", "baseline-created", "rejected")
+
+_VERBS = {
+    "accept": "Accepted",
+    "reject": "Rejected",
+    "delete": "Deleted",
+    "undo": "Undid",
+    "restore": "Restored",
+    "region": "Saved region",
+    "delete-region": "Deleted region",
+    "delete-baseline": "Deleted baseline",
+}
+
+
+def result_text(label: str, result: Any) -> str:
+    verb = _VERBS.get(label, label)
+    items = list(getattr(result, "items", []) or [])
+    if not items:
+        return f"{verb}: nothing changed."
+    if len(items) == 1:
+        item = items[0]
+        what = item.get("name") or item.get("id") or "settings"
+        variant = " · ".join(p for p in (item.get("signature") or "").split("|")[1:] if p)
+        before, after = item.get("statusBefore"), item.get("statusAfter")
+        change = f": {before or '-'} → {after or 'removed'}" if before or after else ""
+        undid = f" ({item['undid']})" if item.get("undid") else ""
+        text = f"{verb}{undid} {what}" + (f" ({variant})" if variant else "") + change
+    else:
+        text = f"{verb} {len(items)} comparisons"
+    return text + ("" if label == "undo" else " · u undoes")
+
+
+class DecisionsMixin:
+    """Key actions that change the project. Mixed into ReviewApp."""
+
+    def _refuse(self: ReviewApp) -> bool:  # type: ignore[misc]
+        reason = self.read_only_reason()
+        if reason:
+            self.notify(f"Not changed: {reason}", severity="warning")
+            return True
+        return False
+
+    def _selected(self: ReviewApp):  # type: ignore[misc,no-untyped-def]
+        row = self.main.query_one(ComparisonList).selected
+        if row is None:
+            self.notify("No comparison selected", severity="warning")
+        return row
+
+    def _build_uid(self: ReviewApp) -> str | None:  # type: ignore[misc]
+        return next((b.uid for b in self.builds if b.id == self.viewed_build_id), None)
+
+    def decide(self: ReviewApp, label: str, call: Callable[[], Any]) -> None:  # type: ignore[misc]
+        self._decision_worker(label, call)
+
+    @work(thread=True, group="decide", exit_on_error=False)
+    def _decision_worker(self: ReviewApp, label: str, call: Callable[[], Any]) -> None:  # type: ignore[misc]
+        try:
+            result = call()
+        except Exception as exc:
+            self.post_message(DecisionFailed(label, str(exc) or type(exc).__name__))
+            return
+        self.post_message(DecisionDone(label, result))
+
+    def on_decision_done(self: ReviewApp, message: DecisionDone) -> None:  # type: ignore[misc]
+        self.progress_text = ""
+        self.notify(result_text(message.label, message.result), title="Done", timeout=4)
+        self.request_refresh()
+        if message.label in ("undo", "restore"):
+            row = self.main.query_one(ComparisonList).selected
+            if row is not None:
+                self._load_detail(row.id)
+
+    def on_decision_failed(self: ReviewApp, message: DecisionFailed) -> None:  # type: ignore[misc]
+        self.progress_text = ""
+        self._update_notices()
+        self.notify(
+            message.error,
+            title=f"{_VERBS.get(message.label, message.label)}: failed",
+            severity="error",
+            timeout=8,
+        )
+        self.request_refresh()
+
+    def on_progress(self: ReviewApp, message: Progress) -> None:  # type: ignore[misc]
+        self.progress_text = f"{message.label}: {message.done}/{message.total}"
+        self._update_notices()
+
+    # --- the review keys ----------------------------------------------------------------
+
+    def action_accept(self: ReviewApp) -> None:  # type: ignore[misc]
+        from vizzly_tui import review
+
+        if self._refuse() or (row := self._selected()) is None:
+            return
+        uid = self._build_uid()
+        self.decide(
+            "accept",
+            lambda: review.accept(self.store, [row.cid], actor="tui", build_uid=uid),
+        )
+
+    def action_reject(self: ReviewApp) -> None:  # type: ignore[misc]
+        from vizzly_tui import review
+
+        if self._refuse() or (row := self._selected()) is None:
+            return
+        uid = self._build_uid()
+        self.decide(
+            "reject",
+            lambda: review.reject(self.store, [row.cid], actor="tui", build_uid=uid),
+        )
+
+    def action_skip(self: ReviewApp) -> None:  # type: ignore[misc]
+        widget = self.main.query_one(ComparisonList)
+        if widget.cursor >= len(widget.rows) - 1:
+            self.notify("Last item: nothing to skip to", timeout=2)
+            return
+        widget.action_cursor_down()
+
+    def action_undo(self: ReviewApp) -> None:  # type: ignore[misc]
+        from vizzly_tui import review
+
+        if self.options.read_only or self.store.writer is None:
+            self._refuse()
+            return
+        self.decide("undo", lambda: review.undo(self.store, actor="tui"))
+
+    def action_accept_all(self: ReviewApp) -> None:  # type: ignore[misc]
+        from vizzly_tui.tui.screens import ConfirmScreen
+
+        if self._refuse():
+            return
+        rows = self.main.query_one(ComparisonList).rows
+        keys = [r.cid for r in rows if r.status in ACCEPTABLE]
+        if not keys:
+            self.notify("Nothing to accept in this filter", severity="warning")
+            return
+        what = f"{len(keys)} comparison{'s' if len(keys) != 1 else ''}"
+        body = (
+            f"Accept {what} shown by the filter “{self.filter_description()}”?\n"
+            "Their current screenshots become the baselines. u undoes it as one step."
+        )
+        uid = self._build_uid()
+
+        def answered(yes: bool | None) -> None:
+            from vizzly_tui import review
+
+            if not yes:
+                self.notify("Accept all: cancelled, nothing changed", timeout=3)
+                return
+            progress = lambda done, total: self.post_message(  # noqa: E731
+                Progress("accepting", done, total)
+            )
+            self.decide(
+                "accept",
+                lambda: review.accept(
+                    self.store, keys, actor="tui", build_uid=uid, progress=progress
+                ),
+            )
+
+        self.push_screen(ConfirmScreen(f"Accept {what}", body, yes="accept"), answered)
+
+    def filter_description(self: ReviewApp) -> str:  # type: ignore[misc]
+        from vizzly_tui.tui.data import FILTER_LABELS
+
+        parts = [FILTER_LABELS[self.filter]]
+        if self.search_text:
+            parts.append(f"name contains “{self.search_text}”")
+        if self.browser:
+            parts.append(f"browser {self.browser}")
+        if self.viewport:
+            parts.append(f"viewport {self.viewport}")
+        return ", ".join(parts)
+
+    def action_delete(self: ReviewApp) -> None:  # type: ignore[misc]
+        from vizzly_tui.tui.screens import ConfirmScreen
+
+        if self._refuse() or (row := self._selected()) is None:
+            return
+        uid = self._build_uid()
+
+        def answered(yes: bool | None) -> None:
+            from vizzly_tui import review
+
+            if yes:
+                self.decide(
+                    "delete",
+                    lambda: review.delete(self.store, [row.cid], actor="tui", build_uid=uid),
+                )
+
+        body = (
+            f"Delete {row.name} ({row.variant}): the comparison, its images and its baseline?\n"
+            "u undoes it."
+        )
+        self.push_screen(ConfirmScreen("Delete comparison", body, yes="delete"), answered)
+
+    def action_open(self: ReviewApp) -> None:  # type: ignore[misc]
+        detail = self.detail
+        if detail is None:
+            self.notify("No comparison selected", severity="warning")
+            return
+        from vizzly_tui.tui.viewer import ViewerScreen, subject_from_detail
+
+        subject = subject_from_detail(detail, read_only=self.read_only_reason() is not None)
+        self.push_screen(ViewerScreen(subject))
+
+    # --- baselines and regions ----------------------------------------------------------
+
+    def on_baselines_table_restore(self: ReviewApp, message: BaselinesTable.Restore) -> None:  # type: ignore[misc]
+        from vizzly_tui import review
+
+        if self._refuse() or self.detail is None:
+            return
+        signature = self.detail.signature
+        current = next((v for v in self.versions if v["current"]), None)
+        if current is not None and current["sha256"] == message.sha256:
+            self.notify("That version is the baseline already", timeout=3)
+            return
+        self.decide(
+            "restore",
+            lambda: review.restore_baseline_version(
+                self.store, signature, message.sha256, actor="tui"
+            ),
+        )
+
+    def on_baselines_table_delete_baseline(
+        self: ReviewApp, message: BaselinesTable.DeleteBaseline
+    ) -> None:  # type: ignore[misc]
+        from vizzly_tui.tui.screens import ConfirmScreen
+
+        if self._refuse():
+            return
+
+        def answered(yes: bool | None) -> None:
+            from vizzly_tui import review
+
+            if yes:
+                self.decide(
+                    "delete-baseline",
+                    lambda: review.delete_baseline(self.store, message.signature, actor="tui"),
+                )
+
+        self.push_screen(
+            ConfirmScreen(
+                "Delete baseline",
+                f"Delete the baseline of {message.signature}? u undoes it.",
+                yes="delete",
+            ),
+            answered,
+        )
+
+    def on_regions_table_ignore_cluster(
+        self: ReviewApp, message: RegionsTable.IgnoreCluster
+    ) -> None:  # type: ignore[misc]
+        from vizzly_tui.tui.screens import ConfirmScreen
+
+        if self._refuse() or self.detail is None:
+            return
+        from vizzly_tui import review
+
+        detail = self.detail
+        box = review.padded_box(message.box, pad=review.REGION_PADDING)
+        c = message.box
+        body = (
+            f"Ignore this area of every “{detail.name}” screenshot from now on:\n"
+            f"  x {box['x1']}–{box['x2']}, y {box['y1']}–{box['y2']} "
+            f"({box['x2'] - box['x1']} × {box['y2'] - box['y1']} px: the cluster at "
+            f"{c['x']},{c['y']} {c['width']} × {c['height']} padded by "
+            f"{review.REGION_PADDING} px)\n"
+            "It is saved as a local region and this comparison is compared again at once."
+        )
+
+        def answered(yes: bool | None) -> None:
+            from vizzly_tui import review
+
+            if yes:
+                self.decide(
+                    "region",
+                    lambda: review.add_region(
+                        self.store, detail.name, box, actor="tui", recompare=detail.cid
+                    ),
+                )
+
+        self.push_screen(ConfirmScreen("New ignore region", body, yes="save"), answered)
+
+    def on_regions_table_delete_region(self: ReviewApp, message: RegionsTable.DeleteRegion) -> None:  # type: ignore[misc]
+        from vizzly_tui import review
+
+        if self._refuse() or self.detail is None:
+            return
+        cid = self.detail.cid
+        self.decide(
+            "delete-region",
+            lambda: review.delete_region(self.store, message.region_id, actor="tui", recompare=cid),
+        )

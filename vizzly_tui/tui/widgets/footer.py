@@ -1,0 +1,60 @@
+"""The keys that apply now, as one line of text.
+
+Textual's Footer is a grid of one widget per key, rebuilt on every "bindings changed"
+signal; at start-up (focus, keymap, tables mounting) those rebuilds and their style passes
+were about a third of the first screen's time. This footer is one Static: a burst of
+binding changes is one cheap text update. Keys come from the live keymap.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+class KeysFooter(Static):
+    DEFAULT_CSS = """
+    KeysFooter {
+        dock: bottom;
+        height: 1;
+        background: $footer-background;
+        color: $footer-description-foreground;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self._queued = False
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self._bindings_changed(self.screen)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Any) -> None:
+        if not self._queued and self.is_attached and screen is self.screen:
+            self._queued = True
+            self.call_after_refresh(self._rebuild)
+
+    def _rebuild(self) -> None:
+        self._queued = False
+        self.update(self.keys_text())
+
+    def keys_text(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        seen: set[str] = set()
+        key_style = self.app.theme_variables.get("footer-key-foreground", "bold")
+        for _node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+            if not binding.show or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            if text:
+                text.append("  ")
+            text.append(self.app.get_key_display(binding), style=f"bold {key_style}")
+            text.append(f" {binding.description}", style="" if enabled else "dim")
+        return text

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from vizzly_tui.server.app import ServerState
 
 STATE: web.AppKey[Any] = web.AppKey("vizzly_state")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 IMAGE_HEADERS = {
     "Content-Type": "image/png",
     "Cache-Control": "no-store, no-cache, must-revalidate",
@@ -373,13 +374,17 @@ async def image(request: web.Request) -> web.StreamResponse:
         path = files.resolve_in_vizzly(project, relative)
     except ValueError:
         return json_error(404, "Image not found")
-    # Only a regular file whose resolved path is inside one of the three image folders: a
-    # symlink such as current/x.png -> ../state.db must not hand out the database (issue 7).
+    # Only a regular PNG file whose resolved path is inside one of the three image folders: a
+    # symlink such as current/x.png -> ../state.db must not hand out the database (issue 7),
+    # nor a hard link to it (same inode, no path to check), hence the PNG signature.
     base = project.vizzly_dir.resolve()
     try:
         found = path.parent in {base / name for name in files.IMAGE_FOLDERS} and stat.S_ISREG(
             path.stat().st_mode
         )
+        if found:
+            with path.open("rb") as fh:
+                found = fh.read(len(PNG_SIGNATURE)) == PNG_SIGNATURE
     except OSError:  # missing, or a name longer than the filesystem allows
         found = False
     if not found:

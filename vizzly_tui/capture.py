@@ -309,6 +309,9 @@ def _capture_once(
         settings.signature_properties,
         baseline,
         baseline_sha,
+        # From now, not from when the writer gets to it: screenshots queued behind one that
+        # waits for a suspended lock holder must not each wait the whole timeout in turn.
+        time.monotonic() + CAPTURE_LOCK_TIMEOUT_S,
         transaction=False,
     )
     return CaptureResult(
@@ -350,6 +353,7 @@ def _record(
     signature_properties: tuple[str, ...],
     baseline_path: Path,
     compared_with: str | None,
+    deadline: float,
 ) -> None:
     """On the writer thread, under the project lock (like every review decision): the rows,
     and for a new baseline its file and `done`. Holding the lock means a review command in
@@ -359,13 +363,14 @@ def _record(
     order could deadlock against a process holding the lock and waiting for SQLite."""
     project = store.project
     assert store.db is not None
-    lock = decisions.project_lock(project, timeout=CAPTURE_LOCK_TIMEOUT_S)
+    lock = decisions.project_lock(project, timeout=max(0.0, deadline - time.monotonic()))
     try:
         lock.acquire()
     except Timeout as exc:
         raise StoreError(
-            f"another vizzly-tui process has held {project.lock_path} for "
-            f"{CAPTURE_LOCK_TIMEOUT_S} s (a suspended command?); the screenshot was not recorded"
+            f"another vizzly-tui process held {project.lock_path} for the "
+            f"{CAPTURE_LOCK_TIMEOUT_S:g} s this screenshot could wait (a suspended command?); "
+            "the screenshot was not recorded"
         ) from exc
     try:
         with store.db.atomic():

@@ -42,6 +42,12 @@ class ServerState:
             max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="vizzly-compare"
         )
     )
+    # Reads (/health, report data, a comparison) get threads of their own: comparisons and
+    # writer commands may block the main pool for long (a big image, a review command
+    # suspended while holding the project lock), and /health must still answer.
+    read_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="vizzly-read")
+    )
     hub: EventHub | None = None
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -49,13 +55,20 @@ class ServerState:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.pool, lambda: fn(*args, **kwargs))
 
+    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a read-only query off the event loop, never queued behind `run`'s work."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.read_pool, lambda: fn(*args, **kwargs))
+
 
 def make_app(state: ServerState) -> web.Application:
     # Our own body reader enforces the limit with a JSON error; aiohttp's must not be lower.
     app = web.Application(
         middlewares=[json_errors, lockdown], client_max_size=state.max_body_bytes + 1024
     )
-    state.hub = EventHub(state.store.data_version, lambda: state.run(routes.report_snapshot, state))
+    state.hub = EventHub(
+        state.store.data_version, lambda: state.read(routes.report_snapshot, state)
+    )
     routes.register(app, state)
 
     async def start_hub(_app: web.Application) -> None:
@@ -68,6 +81,7 @@ def make_app(state: ServerState) -> web.Application:
 
     async def stop_pool(_app: web.Application) -> None:
         state.pool.shutdown(wait=True, cancel_futures=False)
+        state.read_pool.shutdown(wait=True, cancel_futures=False)
 
     app.on_startup.append(start_hub)
     app.on_shutdown.append(stop_hub)

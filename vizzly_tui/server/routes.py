@@ -174,7 +174,7 @@ async def screenshot(request: web.Request) -> web.Response:
 
 async def flush(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
-    counts = await state.run(queries.summary, state.build_id)
+    counts = await state.read(queries.summary, state.build_id)
     summary = {k: counts[k] for k in ("total", "passed", "failed", "new", "errors")}
     return web.json_response({"success": True, "summary": summary})
 
@@ -201,7 +201,7 @@ def _health_data(state: ServerState) -> tuple[dict[str, Any] | None, dict[str, A
 
 async def health(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
-    baseline, stats = await state.run(_health_data, state)
+    baseline, stats = await state.read(_health_data, state)
     return web.json_response(
         {
             "status": "ok",
@@ -220,7 +220,7 @@ async def health(request: web.Request) -> web.Response:
 async def report_data(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
     try:
-        snapshot = await state.run(report_snapshot, state)
+        snapshot = await state.read(report_snapshot, state)
     except Exception:
         return json_error(500, "Failed to read report data")
     return web.json_response(snapshot)
@@ -239,7 +239,7 @@ def _comparison(state: ServerState, key: str) -> dict[str, Any] | None:
 async def comparison(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
     key = request.match_info["key"]  # aiohttp has already percent-decoded it (`|` in signatures)
-    data = await state.run(_comparison, state, key)
+    data = await state.read(_comparison, state, key)
     if data is None:
         return json_error(404, "No report data found")
     if not data:
@@ -266,7 +266,7 @@ async def _requested_id(
     cid = body.get("id") if isinstance(body, dict) else None
     if not isinstance(cid, str) or not cid:
         return json_error(400, missing)
-    if not await state.run(_exists, cid):
+    if not await state.read(_exists, cid):
         return json_error(404, f"Comparison not found with ID: {cid}")
     return cid
 

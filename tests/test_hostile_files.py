@@ -41,3 +41,28 @@ def test_a_state_db_that_is_a_symlink_is_not_followed_out_of_vizzly(tmp_path, da
     )
     if not dangling:
         assert digest(elsewhere) == before
+
+
+@pytest.mark.parametrize("command", [("status",), ("accept", "--all")], ids=" ".join)
+def test_damage_past_the_quick_check_size_is_reported_with_what_to_do(
+    tmp_path, monkeypatch, command
+):
+    """A state.db over 64 MB is not checked at open: the damage is met by a statement, and
+    the user must read the same message (what happened, what to do) as below that size."""
+    from click.testing import CliRunner
+
+    from tests.damagehelpers import overwrite, page_of
+    from vizzly_tui.cli import main
+    from vizzly_tui.store import bootstrap
+
+    project = recorded_project(tmp_path)
+    offset, size = page_of(project.db_path, "comparison")
+    overwrite(project.db_path, offset, bytes(range(256)) * (size // 256))
+    damaged = digest(project.db_path)
+    monkeypatch.setattr(bootstrap, "QUICK_CHECK_MAX_BYTES", 0)  # as if the file were larger
+    result = CliRunner().invoke(main, ["--project", str(tmp_path), *command])
+    assert result.exit_code == 3, result.output
+    assert "damaged" in result.output
+    assert "backup" in result.output and "rename" in result.output
+    assert result.output.count("is damaged") == 1, result.output
+    assert digest(project.db_path) == damaged

@@ -48,6 +48,8 @@ class ServerState:
     read_pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="vizzly-read")
     )
+    # One big (over capture.BIG_PIXELS) screenshot at a time reaches the comparison threads.
+    big_gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
     hub: EventHub | None = None
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

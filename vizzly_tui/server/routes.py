@@ -7,6 +7,7 @@ accept/reject, §10.15); /images serves only the three image folders of this pro
 
 from __future__ import annotations
 
+import contextlib
 import re
 import stat
 import time
@@ -14,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from vizzly_tui import capture as capture_module
 from vizzly_tui import review
 from vizzly_tui.capture import LOCAL_BASELINE_HEADER, capture
-from vizzly_tui.engine import ImageError
+from vizzly_tui.engine import ImageError, read_png_size
 from vizzly_tui.errors import CorruptDatabase, NotFound, VizzlyError
 from vizzly_tui.identity import InvalidName
 from vizzly_tui.server import inputs
@@ -131,6 +133,14 @@ def _readable(message: str) -> str:
     return _OBJECT_REPR.sub("", message).replace("image file:", "image:")
 
 
+def _pixels(png: bytes) -> int:
+    try:
+        width, height = read_png_size(png)
+    except ImageError:
+        return 0  # capture refuses it with the reason
+    return width * height
+
+
 async def screenshot(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
     body = await read_json(request, state.max_body_bytes)
@@ -145,15 +155,19 @@ async def screenshot(request: web.Request) -> web.Response:
     except inputs.RequestError as exc:
         return web.json_response(exc.body, status=exc.status)
     try:
-        result = await state.run(
-            capture,
-            state.store,
-            state.build_id,
-            req.raw_name,
-            req.image,
-            req.properties,
-            state.settings,
-        )
+        # A big screenshot waits for its turn here, not on a comparison thread: waiting
+        # there, a burst of big ones would take every thread and starve the small ones.
+        gate = state.big_gate if _pixels(req.image) > capture_module.BIG_PIXELS else None
+        async with gate or contextlib.nullcontext():
+            result = await state.run(
+                capture,
+                state.store,
+                state.build_id,
+                req.raw_name,
+                req.image,
+                req.properties,
+                state.settings,
+            )
     except InvalidName as exc:
         return web.json_response(
             {"error": "Invalid screenshot name", "details": str(exc), "tddMode": True}, status=400

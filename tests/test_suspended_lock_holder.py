@@ -120,3 +120,30 @@ async def test_health_answers_while_captures_wait_for_a_suspended_lock_holder(
         assert response.status == 200, await response.text()
         assert (await response.json())["status"] == "new"
     await client.close()
+
+
+def test_a_screenshot_not_recorded_leaves_the_current_file_its_row_describes(tmp_path, monkeypatch):
+    (tmp_path / ".vizzly").mkdir()
+    store = open_store(Project(tmp_path))
+    build = start_build(store, "serve")
+    capture(store, build.id, "home", png())
+    capture(store, build.id, "home", png(block=(200, 0, 0)))  # failed, current = red block
+    [current] = store.project.current_dir.glob("home_*.png")
+    assert current.read_bytes() == png(block=(200, 0, 0))
+    monkeypatch.setattr(capture_module, "CAPTURE_LOCK_TIMEOUT_S", 0.2)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(store.project.lock_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        with pytest.raises(StoreError, match="not recorded"):
+            capture(store, build.id, "home", png(block=(0, 0, 200)))
+    finally:
+        holder.kill()
+        holder.wait()
+    # The screenshot was not recorded: current/ still holds the one its row was compared with
+    # (it used to hold the unrecorded one, so `accept home` refused and the diff lied).
+    assert current.read_bytes() == png(block=(200, 0, 0))
+    store.close()

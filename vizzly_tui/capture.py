@@ -260,7 +260,6 @@ def _capture_once(
             verify_png(png, max_pixels=settings.max_pixels, label="image")
         # The new baseline is written through the decision protocol (pending row, file, done),
         # so a crash between the file and the rows is finished by the next start.
-        files.atomic_write(current, png, durable=False)
         files.store_object(project, png, current_sha)
         if baseline_bytes is not None:
             files.store_object(project, baseline_bytes, baseline_sha)
@@ -298,7 +297,6 @@ def _capture_once(
                 details = _details(result, verdict)
             else:
                 record["status"] = "passed"
-        files.atomic_write(current, png, durable=False)
     record["has_diff_clusters"] = bool(details and details.get("diff_clusters"))
     record["has_confirmed_regions"] = bool(details and details.get("confirmed_regions"))
     store.call(
@@ -309,6 +307,7 @@ def _capture_once(
         settings.signature_properties,
         baseline,
         baseline_sha,
+        (current, png),
         # From now, not from when the writer gets to it: screenshots queued behind one that
         # waits for a suspended lock holder must not each wait the whole timeout in turn.
         time.monotonic() + CAPTURE_LOCK_TIMEOUT_S,
@@ -353,6 +352,7 @@ def _record(
     signature_properties: tuple[str, ...],
     baseline_path: Path,
     compared_with: str | None,
+    current: tuple[Path, bytes],
     deadline: float,
 ) -> None:
     """On the writer thread, under the project lock (like every review decision): the rows,
@@ -377,6 +377,10 @@ def _record(
             decision_id = _upsert(
                 *result, image, signature_properties, baseline_path, compared_with
             )
+            # current/ changes with its row, under the lock: a capture that fails (the lock
+            # not free in time, a changed baseline, a full disk) leaves the old file with the
+            # old row, and a review command never sees a current file its row does not describe.
+            files.atomic_write(current[0], current[1], durable=False)
         if decision_id is None:
             return
         try:

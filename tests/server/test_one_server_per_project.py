@@ -50,3 +50,26 @@ def test_a_second_server_on_the_same_project_is_refused(tmp_path, env):  # noqa:
     finally:
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=30)
+
+
+def test_a_stale_check_never_removes_the_server_json_of_a_server_starting(tmp_path):
+    """status read a dead server's server.json; before it removes it, a new server (holding
+    server.lock) wrote its own: that one must stay."""
+    from filelock import FileLock
+
+    from vizzly_tui.project import Project
+    from vizzly_tui.server.discovery import discard_stale_server_json
+
+    project = Project(tmp_path)
+    (tmp_path / ".vizzly").mkdir()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    server_json = project.vizzly_dir / "server.json"
+    server_json.write_text(json.dumps({"pid": dead.pid, "port": str(free_port())}))
+    starting = FileLock(str(project.vizzly_dir / "server.lock"), thread_local=False)
+    with starting:
+        assert discard_stale_server_json(project) is None
+        assert server_json.exists()
+    # Once nothing holds the lock, the dead server's file goes.
+    assert "not running" in (discard_stale_server_json(project) or "")
+    assert not server_json.exists()

@@ -128,7 +128,8 @@ def claim_project(project: Project) -> FileLock:
     """Held while a server serves the project (released by the OS if it is killed): a second
     server would split the screenshots into two builds, replace the first's server.json and
     write the same current/ files from another process."""
-    claim = FileLock(str(project.vizzly_dir / "server.lock"), timeout=0, thread_local=False)
+    # A short wait: a command checking for a stale server.json holds it for a moment.
+    claim = FileLock(str(project.vizzly_dir / "server.lock"), timeout=2, thread_local=False)
     try:
         claim.acquire()
     except Timeout:

@@ -43,10 +43,10 @@ class ServerState:
             max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="vizzly-compare"
         )
     )
-    # Reads (/health, report data, a comparison) get threads of their own (a /health queued
-    # behind a burst of comparisons went silent for seconds: a silent server is taken for dead): comparisons and
+    # Reads (/health, report data, a comparison) get threads of their own: comparisons and
     # writer commands may block the main pool for long (a big image, a review command
-    # suspended while holding the project lock), and /health must still answer.
+    # suspended while holding the project lock, a burst of screenshots), and /health must
+    # still answer: a silent server is taken for a dead one.
     read_pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="vizzly-read")
     )

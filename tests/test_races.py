@@ -8,7 +8,7 @@ import pytest
 from tests.damagehelpers import cli
 from tests.racehelpers import in_thread, paused_cli, png, wait_until
 from tests.storehelpers import make_project
-from vizzly_tui import capture as capture_module
+from vizzly_tui import engine
 from vizzly_tui.capture import capture, start_build
 from vizzly_tui.store import decisions, files
 from vizzly_tui.store.models import Comparison, Decision
@@ -145,7 +145,7 @@ def test_accept_all_racing_captures_accepts_what_was_listed_and_compares_the_res
     # gets there. Its current/ file is written only with its row, under the lock, so the
     # accept sees shot-2 as listed and accepts what the user reviewed (BLUE).
     comparing, gate = [], []
-    original_compare = capture_module.compare_bytes
+    original_compare = engine.compare_bytes
 
     def slow_compare(baseline, current, **kwargs):
         if current == png(GREEN) and not comparing:
@@ -153,7 +153,7 @@ def test_accept_all_racing_captures_accepts_what_was_listed_and_compares_the_res
             wait_until(lambda: gate)
         return original_compare(baseline, current, **kwargs)
 
-    monkeypatch.setattr(capture_module, "compare_bytes", slow_compare)
+    monkeypatch.setattr(engine, "compare_bytes", slow_compare)
     thread2, _ = in_thread(lambda: capture(store, build.id, "shot-2", png(GREEN)))
     wait_until(lambda: comparing)
     (flags / "go").touch()

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from tests.racehelpers import png
 from tests.server.conftest import b64
 from vizzly_tui import capture as capture_module
+from vizzly_tui import engine
 from vizzly_tui.capture import CaptureSettings, capture, start_build
 from vizzly_tui.server.app import ServerState, make_app
 from vizzly_tui.store.store import open_store
@@ -29,17 +30,17 @@ async def test_small_screenshots_are_compared_while_big_ones_queue(
         capture(store, build.id, f"big-{i}", png((250, 250, 250), BIG_SIZE))
     capture(store, build.id, "small", png((250, 250, 250)))
 
-    real = capture_module.compare_bytes
+    real = engine.compare_bytes
     gate = threading.Event()
     started = threading.Event()
 
     def held(baseline, current, **kwargs):
-        if capture_module.read_png_size(current) == BIG_SIZE:
+        if engine.read_png_size(current) == BIG_SIZE:
             started.set()
             gate.wait(60)
         return real(baseline, current, **kwargs)
 
-    monkeypatch.setattr(capture_module, "compare_bytes", held)
+    monkeypatch.setattr(engine, "compare_bytes", held)
     # Two comparison threads, as on a 2-core machine (the default is one per core).
     state = ServerState(
         store, build.id, build.uid, settings=CaptureSettings(), pool=ThreadPoolExecutor(2)

@@ -475,6 +475,17 @@ def _undo_batch(
         )
         .order_by(Decision.id.desc())
     )
+    if strict:
+        # A download replaced the whole baseline set in one decision: undoing part of it, or
+        # setting it aside and undoing older decisions over the set it installed, would mix
+        # two sets. It is refused whole until its reason is dealt with.
+        whole = [
+            reason
+            for o in originals
+            if o.action == "download" and (reason := decisions.undo_blocked(o))
+        ]
+        if whole:
+            raise UsageError("cannot undo: " + "; ".join(whole))
     undo_batch = uuid.uuid4().hex
     result = ActionResult(action, undo_batch)
     blocked: list[int] = []

@@ -35,6 +35,17 @@ _VERBS = {
 
 
 def result_text(label: str, result: Any) -> str:
+    text = _changed_text(label, result)
+    skipped = list(getattr(result, "skipped", []) or [])
+    if skipped:
+        # Captured again meanwhile (accept all, undo): say which, and why, never silently.
+        names = ", ".join(str(s.get("name") or s.get("id")) for s in skipped[:5])
+        more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        text += f"\nLeft alone, {len(skipped)}: {names}{more} — {skipped[0].get('reason', '')}"
+    return text
+
+
+def _changed_text(label: str, result: Any) -> str:
     verb = _VERBS.get(label, label)
     items = list(getattr(result, "items", []) or [])
     if not items:
@@ -85,7 +96,13 @@ class DecisionsMixin:
 
     def on_decision_done(self: ReviewApp, message: DecisionDone) -> None:  # type: ignore[misc]
         self.progress_text = ""
-        self.notify(result_text(message.label, message.result), title="Done", timeout=4)
+        partial = bool(getattr(message.result, "skipped", None))
+        self.notify(
+            result_text(message.label, message.result),
+            title="Done in part" if partial else "Done",
+            severity="warning" if partial else "information",
+            timeout=8 if partial else 4,
+        )
         self.request_refresh()
         if message.label in ("undo", "restore"):
             row = self.main.query_one(ComparisonList).selected

@@ -191,7 +191,7 @@ def capture(
         raw_name, props, settings.signature_properties
     )
     original = raw_name if isinstance(raw_name, str) else str(raw_name)
-    with _signature_lock(signature):
+    with _signature_lock(signature), _released_after():
         for attempt in range(MAX_ATTEMPTS):
             try:
                 return _capture_once(
@@ -209,6 +209,19 @@ def capture(
                         f"the baseline of {signature} kept changing while it was compared"
                     ) from None
     raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def _released_after() -> Iterator[None]:
+    try:
+        yield
+    finally:
+        # Loaded by now if a comparison ran; a capture refused early loaded nothing to free.
+        import sys
+
+        workers = sys.modules.get("vizzly_tui.engine.workers")
+        if workers is not None:
+            workers.release_free_memory()
 
 
 def _capture_once(

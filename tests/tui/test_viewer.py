@@ -313,3 +313,38 @@ async def test_preview_given_its_subject_as_it_is_mounted_draws_it(tmp_path) -> 
         await settle(pilot)
         assert not preview.busy
         assert any("▀" in "".join(s.text for s in preview.render_line(y)) for y in range(20))
+
+
+def cursor_columns(app) -> list[tuple[int, int]]:
+    """(row, column) of every cell drawn in the inspector cursor's magenta."""
+    image = app.screen.query_one(ImageView)
+    found = []
+    for y in range(image.size.height):
+        column = 0
+        for segment in image.render_line(y):
+            colour = segment.style.color if segment.style else None
+            if colour is not None and colour.triplet == (255, 0, 255):
+                found.extend((y, column + i) for i in range(len(segment.text)))
+            column += len(segment.text)
+    return found
+
+
+async def test_side_by_side_inspector_points_at_the_same_pixel_in_both_panes(subject) -> None:
+    app = ViewerApp(subject)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await press(pilot, "1", "N", "i")
+        image = app.screen.query_one(ImageView)
+        view = image.view
+        assert view is not None and view.scale == 1.0
+        x, y = image.cursor
+        marks = cursor_columns(app)
+        # One cell in the baseline pane and one in the current pane, same row, each at the
+        # cursor's image column within its pane (the current pane is right-aligned).
+        left = int(x - view.x0)
+        right = image.size.width - view.out_w + left
+        assert marks == [(int(y - view.y0) // 2, left), (int(y - view.y0) // 2, right)]
+        await press(pilot, "right")
+        assert [c for _, c in cursor_columns(app)] == [left + 1, right + 1]
+        await press(pilot, "2")
+        assert len(cursor_columns(app)) == 1  # one picture, one cursor

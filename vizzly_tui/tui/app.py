@@ -262,7 +262,7 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
         (used by the tests, the screenshots script and the benchmark)."""
         if self.list_data is None or self._refresh_running or self._refresh_pending:
             return False
-        if not self.list_data.rows:
+        if not self.list_data.total:
             return True
         if self.detail is None:
             return False

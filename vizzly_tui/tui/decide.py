@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 
-from vizzly_tui.tui.messages import DecisionDone, DecisionFailed, Progress
+from vizzly_tui.tui.messages import DecisionDone, DecisionFailed, Progress, ReadFailed
 from vizzly_tui.tui.widgets.comparisons import ComparisonList
 from vizzly_tui.tui.widgets.panes import BaselinesTable, RegionsTable
 
@@ -133,7 +133,7 @@ class DecisionsMixin:
 
     def action_skip(self: ReviewApp) -> None:  # type: ignore[misc]
         widget = self.main.query_one(ComparisonList)
-        if widget.cursor >= len(widget.rows) - 1:
+        if widget.cursor >= widget.total - 1:
             self.notify("Last item: nothing to skip to", timeout=2)
             return
         widget.action_cursor_down()
@@ -147,12 +147,25 @@ class DecisionsMixin:
         self.decide("undo", lambda: review.undo(self.store, actor="tui"))
 
     def action_accept_all(self: ReviewApp) -> None:  # type: ignore[misc]
+        if self._refuse() or self.list_data is None or self.list_data.query.build_id < 0:
+            return
+        # The list holds only a window: the keys of the whole filter are read in SQL.
+        self._accept_all_worker(self.list_data.query)
+
+    @work(thread=True, group="accept-all", exclusive=True, exit_on_error=False)
+    def _accept_all_worker(self: ReviewApp, query: Any) -> None:  # type: ignore[misc]
+        from vizzly_tui.tui import data
+
+        try:
+            keys = data.acceptable_keys(self.store, query, ACCEPTABLE)
+        except Exception as exc:
+            self.post_message(ReadFailed("the list", str(exc)))
+            return
+        self.call_from_thread(self._confirm_accept_all, keys)
+
+    def _confirm_accept_all(self: ReviewApp, keys: tuple[str, ...]) -> None:  # type: ignore[misc]
         from vizzly_tui.tui.screens import ConfirmScreen
 
-        if self._refuse():
-            return
-        rows = self.main.query_one(ComparisonList).rows
-        keys = [r.cid for r in rows if r.status in ACCEPTABLE]
         if not keys:
             self.notify("Nothing to accept in this filter", severity="warning")
             return
@@ -175,7 +188,7 @@ class DecisionsMixin:
             self.decide(
                 "accept",
                 lambda: review.accept(
-                    self.store, keys, actor="tui", build_uid=uid, progress=progress
+                    self.store, list(keys), actor="tui", build_uid=uid, progress=progress
                 ),
             )
 

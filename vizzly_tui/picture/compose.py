@@ -104,7 +104,7 @@ def _hatch(view: View) -> np.ndarray:
 
 def layer(pair: Pair, side: str, view: View) -> np.ndarray:
     """One image sampled into the view; rows it lacks (height difference) hatched."""
-    image = pair.pil_images[side]
+    image = pair.pil_image(side)
     if image is None:
         out = np.empty((view.out_h, view.out_w, 3), dtype=np.uint8)
         out[:] = BACKGROUND

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 
-from vizzly_tui.tui.messages import DecisionDone, DecisionFailed, Progress, ReadFailed
+from vizzly_tui.tui.messages import (
+    AcceptAllKeys,
+    DecisionDone,
+    DecisionFailed,
+    Progress,
+    ReadFailed,
+)
 from vizzly_tui.tui.widgets.comparisons import ComparisonList
 from vizzly_tui.tui.widgets.panes import BaselinesTable, RegionsTable
 
@@ -161,11 +167,14 @@ class DecisionsMixin:
         except Exception as exc:
             self.post_message(ReadFailed("the list", str(exc)))
             return
-        self.call_from_thread(self._confirm_accept_all, keys)
+        self.post_message(AcceptAllKeys(keys))
 
-    def _confirm_accept_all(self: ReviewApp, keys: tuple[str, ...]) -> None:  # type: ignore[misc]
+    def on_accept_all_keys(self: ReviewApp, message: AcceptAllKeys) -> None:  # type: ignore[misc]
         from vizzly_tui.tui.screens import ConfirmScreen
 
+        keys = message.keys
+        if self.screen is not self.main:
+            return  # the user opened something else meanwhile
         if not keys:
             self.notify("Nothing to accept in this filter", severity="warning")
             return

@@ -41,6 +41,11 @@ class PageLoaded(Message):
 
 
 @dataclass
+class AcceptAllKeys(Message):
+    keys: tuple[str, ...]  # every acceptable comparison of the filter, read for `A`
+
+
+@dataclass
 class BuildsLoaded(Message):
     builds: tuple[BuildRow, ...]
     newest_id: int | None

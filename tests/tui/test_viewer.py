@@ -348,3 +348,21 @@ async def test_side_by_side_inspector_points_at_the_same_pixel_in_both_panes(sub
         assert [c for _, c in cursor_columns(app)] == [left + 1, right + 1]
         await press(pilot, "2")
         assert len(cursor_columns(app)) == 1  # one picture, one cursor
+
+
+async def test_n_finds_the_next_cluster_already_drawn(subject) -> None:
+    app = ViewerApp(subject)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        image = app.screen.query_one(ImageView)
+        for expected in ("cluster 1/3", "cluster 2/3", "cluster 3/3", "cluster 1/3"):
+            hits = image.from_cache
+            await press(pilot, "n")
+            assert expected in status(app)
+            # The jump was a cache lookup: its picture was drawn ahead by the last worker.
+            assert image.from_cache == hits + 1
+        await press(pilot, "2", "1")  # another mode: the next cluster is drawn ahead there too
+        hits = image.from_cache
+        await press(pilot, "n")
+        assert "cluster 2/3" in status(app) and "side-by-side" in title(app)
+        assert image.from_cache == hits + 1

@@ -30,22 +30,27 @@ def events(monkeypatch) -> list[str]:
     return seen
 
 
-def test_overlay_is_first_drawn_from_the_current_image_alone(tmp_path, events, monkeypatch) -> None:
-    subject = make_subject(tmp_path)
-    renderer = Renderer()
-    request = Request(subject, Options(mode="overlay"), None, 100, 54, "truecolor")
+def hold(monkeypatch, side: str) -> tuple[threading.Event, list[bool]]:
+    """Hold `side`'s decode until the event is set: a renderer that waited for that image
+    before its first picture would time out (and record False)."""
     drawn = threading.Event()
     waited: list[bool] = []
     counted = render_module.decode_file
 
     def decode_file(path: Path | None):  # type: ignore[no-untyped-def]
-        if path is not None and "baseline" in path.name:
-            # The baseline's decode is held until the first picture is out: a renderer that
-            # waited for both images would time out here.
+        if path is not None and side in path.name:
             waited.append(drawn.wait(timeout=10))
         return counted(path)
 
     monkeypatch.setattr(render_module, "decode_file", decode_file)
+    return drawn, waited
+
+
+def test_overlay_is_first_drawn_from_the_current_image_alone(tmp_path, events, monkeypatch) -> None:
+    subject = make_subject(tmp_path)
+    renderer = Renderer()
+    request = Request(subject, Options(mode="overlay"), None, 100, 54, "truecolor")
+    drawn, waited = hold(monkeypatch, "baseline")
 
     def first_look(view, strips) -> None:  # type: ignore[no-untyped-def]
         events.append("first picture")
@@ -67,13 +72,20 @@ def test_modes_showing_both_images_wait_for_both(tmp_path, events) -> None:
     assert events == ["decode current", "decode baseline", "first picture"]
 
 
-def test_blink_decodes_the_side_it_shows_first(tmp_path, events) -> None:
+def test_blink_decodes_the_side_it_shows_first(tmp_path, events, monkeypatch) -> None:
     subject = make_subject(tmp_path)
     renderer = Renderer()
     options = Options(mode="blink", side="baseline")
     request = Request(subject, options, None, 100, 54, "truecolor")
-    renderer.render(request, first_look=lambda view, strips: events.append("first picture"))
-    assert events[:2] == ["decode baseline", "first picture"]
+    drawn, waited = hold(monkeypatch, "current")
+
+    def first_look(view, strips) -> None:  # type: ignore[no-untyped-def]
+        events.append("first picture")
+        drawn.set()
+
+    renderer.render(request, first_look=first_look)
+    assert waited == [True]
+    assert events == ["decode baseline", "first picture", "decode current"]
 
 
 def test_the_first_picture_of_a_taller_pair_uses_the_whole_canvas(tmp_path) -> None:

@@ -129,6 +129,16 @@ async def test_ignore_a_cluster_recompares_then_delete_the_region(scenario_proje
         await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         preview = screen_text(app)
         assert "padded by 4 px" in preview and "local region" in preview
+        # The padded box is drawn on the comparison's picture before anything is saved.
+        c = app.detail.clusters[0]
+        c = c.get("boundingBox", c)
+        picture = app.screen.picture
+        assert picture.options.guides
+        assert picture.options.regions == (
+            (c["x"] - 4, c["y"] - 4, c["width"] + 8, c["height"] + 8),
+        )
+        await settle(pilot, lambda: not picture.busy and picture.view is not None)
+        assert db_rows(project, "SELECT COUNT(*) FROM region") == [(0,)]
         await pilot.press("y")
         # Saved and compared again at once: the only change is now ignored.
         await settle(pilot, lambda: app.detail is not None and app.detail.status == "passed")

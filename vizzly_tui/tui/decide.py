@@ -295,7 +295,7 @@ class DecisionsMixin:
     def on_regions_table_ignore_cluster(
         self: ReviewApp, message: RegionsTable.IgnoreCluster
     ) -> None:  # type: ignore[misc]
-        from vizzly_tui.tui.screens import ConfirmScreen
+        from vizzly_tui.tui.screens import RegionScreen
 
         if self._refuse() or self.detail is None:
             return
@@ -312,6 +312,17 @@ class DecisionsMixin:
             f"{review.REGION_PADDING} px)\n"
             "It is saved as a local region and this comparison is compared again at once."
         )
+        subject = None
+        if self._preview is not None:  # the picture code is loaded: show the box on it
+            from dataclasses import replace
+
+            from vizzly_tui.tui.viewer import subject_from_detail
+
+            body += "\nThe box drawn on the picture is the region."
+            # The proposed box is the picture's only region, so no other box is mistaken for it.
+            subject = replace(
+                subject_from_detail(detail, read_only=True), regions=(box,), hotspots=()
+            )
 
         def answered(yes: bool | None) -> None:
             from vizzly_tui import review
@@ -324,7 +335,7 @@ class DecisionsMixin:
                     ),
                 )
 
-        self.push_screen(ConfirmScreen("New ignore region", body, yes="save"), answered)
+        self.push_screen(RegionScreen("New ignore region", body, subject, yes="save"), answered)
 
     def on_regions_table_delete_region(self: ReviewApp, message: RegionsTable.DeleteRegion) -> None:  # type: ignore[misc]
         from vizzly_tui import review

@@ -219,3 +219,16 @@ def test_a_4k_page_at_fit_is_an_area_average_with_its_thin_lines() -> None:
     luma = inside.mean(axis=2)
     column = int(np.argmin(luma[1]))
     assert (luma[:, column] < np.median(luma) - 5).all()
+
+
+def test_overlay_keeps_the_margins_around_the_image_dark() -> None:
+    """A wide view of a small image: only the image is faded, the margins stay BACKGROUND."""
+    from vizzly_tui.picture.compose import BACKGROUND
+
+    image = rgba(8, 16, (30, 40, 90))
+    pair = pair_from_arrays(image, image.copy())
+    view = fit(16, 8, 40, 8)  # 16 px wide, centred in 40: 12 px of margin each side
+    picture = compose(pair, view, Options(mode="overlay"))
+    assert (picture[:, :12] == BACKGROUND).all() and (picture[:, 28:] == BACKGROUND).all()
+    inside = picture[:, 12:28]
+    assert (inside > 100).all()  # the dark image, faded towards white

@@ -253,6 +253,10 @@ def _ensure_schema_locked(project: Project, report: BootstrapReport) -> None:
                     f"{path}: migration left {len(violations)} foreign-key violations "
                     f"(first: {violations[0]}). Restore a backup or move the file aside."
                 )
+        from vizzly_tui.store.import_images import keep_imported_images
+
+        # After the migrations (001 imports the JSON files but records no image hashes).
+        keep_imported_images(db, project)
         if db.execute_sql("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
             db.execute_sql(f"PRAGMA application_id = {APPLICATION_ID}")
         from vizzly_tui.store.recovery import recover

@@ -366,3 +366,47 @@ async def test_n_finds_the_next_cluster_already_drawn(subject) -> None:
         await press(pilot, "n")
         assert "cluster 2/3" in status(app) and "side-by-side" in title(app)
         assert image.from_cache == hits + 1
+
+
+@pytest.mark.parametrize("system", ["16", "256"])
+def test_quantised_pictures_reach_the_console_as_the_chosen_entries(system: str) -> None:
+    """Rich maps each RGB style colour back to a palette entry on a 16/256-colour console:
+    the entry must be the one the picture's quantisation chose (light grey text on white
+    became white on white in 16 colours when the xterm RGB was sent)."""
+    import numpy as np
+    from rich.color import ColorSystem
+
+    from vizzly_tui.picture.cells import cell_pixels, half_block_rows
+    from vizzly_tui.tui.viewer.render import picture_strips
+
+    picture = np.array(
+        [
+            [[229, 229, 229], [255, 255, 255], [127, 127, 127], [205, 0, 0], [0, 0, 0]],
+            [[255, 255, 255], [255, 255, 255], [40, 40, 40], [250, 250, 250], [0, 90, 200]],
+        ],
+        dtype=np.uint8,
+    )
+    console = ColorSystem.STANDARD if system == "16" else ColorSystem.EIGHT_BIT
+    wanted = cell_pixels(half_block_rows(picture, system), system)[0]
+    sent = []
+    for segment in picture_strips(picture, system)[0]:
+        style = segment.style
+        for char in segment.text:
+            bg = style.bgcolor.downgrade(console).number
+            fg = style.color.downgrade(console).number if char != " " else bg
+            sent.append((fg, bg))
+    assert sent == wanted
+    assert wanted[0][0] != wanted[0][1]  # the light grey stays apart from the white
+
+
+@pytest.mark.parametrize("system", ["16", "256"])
+def test_every_palette_entry_survives_richs_mapping(system: str) -> None:
+    from rich.color import Color, ColorSystem, ColorTriplet
+
+    from vizzly_tui.tui.viewer.render import console_rgb
+
+    console = ColorSystem.STANDARD if system == "16" else ColorSystem.EIGHT_BIT
+    entries = range(16) if system == "16" else range(16, 256)
+    for index in entries:
+        triplet = ColorTriplet(*console_rgb(index, system))
+        assert Color.from_triplet(triplet).downgrade(console).number == index

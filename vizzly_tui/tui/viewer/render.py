@@ -7,6 +7,7 @@ already drawn (blink, going back to a mode) costs a dictionary lookup and comput
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -17,7 +18,8 @@ from typing import Any
 
 import numpy as np
 from PIL import Image as PILImage
-from rich.color import Color, ColorType
+from rich._palettes import STANDARD_PALETTE
+from rich.color import Color, ColorSystem, ColorType
 from rich.color_triplet import ColorTriplet
 from rich.segment import Segment
 from rich.style import Style
@@ -114,14 +116,44 @@ def _colour(value: Any, system: str) -> Color | None:
         if system == "truecolor":
             r, g, b = value
         else:
-            # The palette entry's own RGB: Textual turns indexed colours into RGB through its
-            # theme and the console maps RGB back to the entry, so the chosen entry is sent.
-            r, g, b = (int(c) for c in to_rgb(np.array(value), system))
+            r, g, b = console_rgb(int(value), system)
         colour = Color(
             f"#{r:02x}{g:02x}{b:02x}", ColorType.TRUECOLOR, triplet=ColorTriplet(r, g, b)
         )
         _COLOURS[key] = colour
     return colour
+
+
+@functools.cache
+def console_rgb(index: int, system: str) -> tuple[int, int, int]:
+    """The RGB to style a cell with so that a 16/256-colour console sends palette `index`.
+
+    Textual hands Rich RGB colours and Rich maps them to an entry by its own rules: in 16
+    colours by nearest entry of its own palette (not xterm's), in 256 colours greys by
+    lightness onto the grey ramp (one step off for some ramp entries, and the cube's greys
+    land on the ramp). So the entry's RGB is nudged until Rich's mapping gives it back.
+    """
+    console = ColorSystem.STANDARD if system == "16" else ColorSystem.EIGHT_BIT
+    if system == "16":
+        start = tuple(STANDARD_PALETTE[index])
+    else:
+        start = tuple(int(c) for c in to_rgb(np.array(index), system))
+    r0, g0, b0 = start
+    for dr, dg, db in _NUDGES:
+        r, g, b = min(max(r0 + dr, 0), 255), min(max(g0 + dg, 0), 255), min(max(b0 + db, 0), 255)
+        triplet = ColorTriplet(r, g, b)
+        if Color.from_triplet(triplet).downgrade(console).number == index:
+            return r, g, b
+    return r0, g0, b0  # not reachable for xterm's entries (tested); the nearest then
+
+
+#: Nudges tried in order: none, then greys up and down the ramp, then (for the cube's greys,
+#: which Rich sends to the ramp below 15 % saturation) tinted just enough towards blue.
+_NUDGES = (
+    [(0, 0, 0)]
+    + [(d, d, d) for n in range(1, 8) for d in (n, -n)]
+    + [(-down, -down, up) for up in range(0, 48, 4) for down in range(0, 48, 4)]
+)
 
 
 def picture_strips(picture: np.ndarray, system: str) -> list[Strip]:

@@ -9,9 +9,12 @@ import time
 from contextlib import closing
 from pathlib import Path
 
+import peewee as pw
+
 from vizzly_tui.project import Project
 from vizzly_tui.store import queries_history
 from vizzly_tui.store.bootstrap import ensure_schema
+from vizzly_tui.store.import_images import keep_imported_images
 from vizzly_tui.store.store import open_store
 
 SCENARIO = "scenario-b-second-run"
@@ -65,11 +68,12 @@ def test_imported_comparisons_keep_their_images_after_a_newer_run(scenario_proje
                 assert _sha(images.baseline) == baseline_sha
 
 
-def test_images_of_newer_runs_are_never_attached_to_an_import(scenario_project):
+def test_a_database_imported_earlier_is_left_alone(scenario_project):
     root = scenario_project(SCENARIO)
     project = Project(root)
     ensure_schema(project)
-    # A database imported before this step existed: hashes unknown, and a run came since.
+    # A database imported before this step existed: hashes unknown, and a run came since,
+    # so current/ may hold that run's screenshots: they must not be attached to the import.
     with closing(sqlite3.connect(project.db_path)) as db, db:
         db.execute("UPDATE comparison SET current_sha256 = NULL, baseline_sha256 = NULL")
         db.execute(
@@ -77,5 +81,8 @@ def test_images_of_newer_runs_are_never_attached_to_an_import(scenario_project):
             "'finished', ?)",
             (int(time.time() * 1000) + 60_000,),
         )
-    ensure_schema(project)  # current/ may hold that run's screenshots now: left alone
+    ensure_schema(project)
+    db = pw.SqliteDatabase(str(project.db_path))
+    with db.connection_context():
+        assert keep_imported_images(db, project) == 0  # even when asked directly
     assert _rows(root, "SELECT COUNT(*) FROM comparison WHERE current_sha256 IS NOT NULL") == [(0,)]

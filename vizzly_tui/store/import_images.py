@@ -2,10 +2,12 @@
 viewable after newer runs replace current/ and baselines/.
 
 Migration 001 imports the report (frozen: it records no image hashes, so its comparisons
-have no current_sha256 / baseline_sha256). Right after the migrations, while the imported
-build is still the newest local run, current/ and baselines/ hold exactly the images it was
-made from: this step hashes them, keeps them in objects/ and records the hashes, as capture
-does for every later run.
+have no current_sha256 / baseline_sha256). The bootstrap calls this right after the
+migrations that imported it, when current/ and baselines/ hold exactly the images the
+imported build was made from: this step hashes them, keeps them in objects/ and records the
+hashes, as capture does for every later run. A database imported earlier is left alone
+(current/ may hold a newer run's screenshots by now); the query checks that no run came
+after the import all the same.
 
 Crash-safe: objects are written (durably) first and the hashes recorded after, in one
 transaction; a crash in between leaves unreferenced objects (gc removes them) and rows still
@@ -46,6 +48,9 @@ def _keep(project: Project, folder: Any, file_name: str | None) -> str | None:
 def keep_imported_images(db: Any, project: Project) -> int:
     """Record (and keep in objects/) the images of imported comparisons; returns how many
     comparisons got a hash. `db` is the bootstrap's writing connection."""
+    columns = {r[1] for r in db.execute_sql('PRAGMA table_info("comparison")').fetchall()}
+    if "baseline_sha256" not in columns:
+        return 0  # a database held at migration 001: done once 002 has run
     rows = db.execute_sql(_PENDING_SQL).fetchall()
     if not rows:
         return 0

@@ -166,6 +166,12 @@ class ComparisonList(ScrollView, can_focus=True):
         else:
             self.refresh()
         self._announce()
+        # Read ahead: the page a screen beyond the cursor is asked for before it is shown,
+        # so moving through the list does not meet placeholder lines.
+        height = self.scrollable_content_region.height or 1
+        for ahead in (new + height, new - height):
+            if 0 <= ahead < self.total and ahead not in self._rows:
+                self._want(ahead)
 
     def _scroll_cursor_into_view(self) -> None:
         height = self.scrollable_content_region.height or 1

@@ -12,7 +12,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,16 @@ from textual.strip import Strip
 from vizzly_tui.engine.decode import decode_png, read_png_size
 from vizzly_tui.engine.errors import ImageError
 from vizzly_tui.engine.workers import pool
-from vizzly_tui.picture import Options, Pair, View, compose, fit, geometry_width
+from vizzly_tui.picture import (
+    Options,
+    Pair,
+    View,
+    cluster_view,
+    compose,
+    fit,
+    geometry_width,
+    next_cluster,
+)
 from vizzly_tui.picture.cells import half_block_rows
 from vizzly_tui.picture.pair import pair_from_arrays
 from vizzly_tui.picture.palette import to_rgb
@@ -328,6 +337,27 @@ class Renderer:
             strips = self._draw(pair, view, request)
             self._strips.put(key, strips)
         return view, strips
+
+    def next_cluster_request(self, request: Request, view: View) -> Request | None:
+        """The picture `n` would show after `request` (None before the masks are known)."""
+        pair = self.loaded(request.subject)
+        if pair is None or pair.masks_pending or not pair.clusters:
+            return None
+        index = next_cluster(request.options.active_cluster, len(pair.clusters), 1)
+        if index is None:
+            return None
+        return replace(
+            request,
+            options=replace(request.options, active_cluster=index),
+            view=cluster_view(view, pair, index),
+        )
+
+    def draw_next_cluster(self, request: Request, view: View) -> None:
+        """Draw the picture `n` would show next into the strip cache (blocking: call from a
+        worker; a 1:1 window costs a few ms), so the jump itself is a cache lookup."""
+        ahead = self.next_cluster_request(request, view)
+        if ahead is not None and ahead.view is not None and not self.cached(ahead, ahead.view):
+            self.render(ahead)
 
     def _draw(self, pair: Pair, view: View, request: Request) -> Any:
         picture = compose(pair, view, request.options, out_w=request.out_w)

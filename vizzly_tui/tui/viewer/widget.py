@@ -232,38 +232,14 @@ class ImageView(Widget, can_focus=True):
             other = "baseline" if request.options.side == "current" else "current"
             flipped = replace(request, options=replace(request.options, side=other), view=view)
             self.renderer.render(flipped)
-        self._draw_next_cluster(request, view)
-
-    def _draw_next_cluster(self, request: Request, view: View) -> None:
-        """Worker thread: the picture `n` would show next, drawn ahead into the strip cache
-        (a 1:1 window costs a few ms), so the jump itself is a cache lookup."""
-        ahead = self._next_cluster_request(request, view)
-        if (
-            ahead is not None
-            and ahead.view is not None
-            and not self.renderer.cached(ahead, ahead.view)
-        ):
-            self.renderer.render(ahead)
-
-    def _next_cluster_request(self, request: Request, view: View) -> Request | None:
-        pair = self.renderer.loaded(request.subject)
-        if pair is None or pair.masks_pending or not pair.clusters:
-            return None
-        index = next_cluster(request.options.active_cluster, len(pair.clusters), 1)
-        if index is None:
-            return None
-        return replace(
-            request,
-            options=replace(request.options, active_cluster=index),
-            view=cluster_view(view, pair, index),
-        )
+        self.renderer.draw_next_cluster(request, view)
 
     def _draw_ahead(self, request: Request, view: View) -> None:
         """After a picture came from the cache (no worker ran): draw the next cluster's.
         Not in blink: a flip between two drawn pictures computes nothing at all."""
         if request.options.mode == "blink":
             return
-        ahead = self._next_cluster_request(request, view)
+        ahead = self.renderer.next_cluster_request(request, view)
         if ahead is None or ahead.view is None or self.renderer.cached(ahead, ahead.view):
             return
         self.run_worker(

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import peewee as pw
+
 from vizzly_tui.store import queries_history
 from vizzly_tui.store.store import Store
 
@@ -197,7 +199,7 @@ def load_window(
         start = max(top - height, 0)
         rows = queries_history.page_comparisons(query.build_id, flt, limit=3 * height, offset=start)
         counts = queries_history.status_counts(query.build_id)
-        variants = queries_history.variant_values(query.build_id)
+        variants = _variants(store, query.build_id, counts["total"])
     return ListData(
         query,
         total,
@@ -208,6 +210,27 @@ def load_window(
         tuple(variants["browsers"]),
         tuple(variants["viewports"]),
     )
+
+
+# The browsers and viewports of the last build read, with what identifies its rows: reading
+# them scans the whole build (~70 ms at 100k rows), and every live refresh needs them.
+_variants_seen: dict[Any, tuple[tuple[int, int, int], dict[str, list[Any]]]] = {}
+
+
+def _variants(store: Store, build_id: int, total: int) -> dict[str, list[Any]]:
+    from vizzly_tui.store.models import Comparison
+
+    newest = (
+        Comparison.select(pw.fn.MAX(Comparison.id)).where(Comparison.build == build_id).scalar()
+    )
+    key = (build_id, total, newest or 0)  # a row added or removed changes it
+    seen = _variants_seen.get(id(store))
+    if seen is not None and seen[0] == key:
+        return seen[1]
+    variants = queries_history.variant_values(build_id)
+    _variants_seen.clear()  # one store, one build: nothing else is worth keeping
+    _variants_seen[id(store)] = (key, variants)
+    return variants
 
 
 def load_page(store: Store, query: Query, offset: int, limit: int) -> tuple[Row, ...]:

@@ -275,6 +275,12 @@ def _ensure_schema_locked(project: Project, report: BootstrapReport) -> None:
                     f"{path}: migration left {len(violations)} foreign-key violations "
                     f"(first: {violations[0]}). Restore a backup or move the file aside."
                 )
+        from vizzly_tui.store.import_images import keep_imported_images
+
+        # Right after 001 imported the JSON files (it records no image hashes): current/
+        # and baselines/ hold the imported build's images only until the next run.
+        if any(str(name).startswith("001_") for name in report.applied or ()):
+            keep_imported_images(db, project)
         if db.execute_sql("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
             db.execute_sql(f"PRAGMA application_id = {APPLICATION_ID}")
         from vizzly_tui.store.recovery import recover

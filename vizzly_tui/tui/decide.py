@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 
-from vizzly_tui.tui.messages import DecisionDone, DecisionFailed, Progress
+from vizzly_tui.tui.messages import (
+    AcceptAllKeys,
+    DecisionDone,
+    DecisionFailed,
+    Progress,
+    ReadFailed,
+)
 from vizzly_tui.tui.widgets.comparisons import ComparisonList
 from vizzly_tui.tui.widgets.panes import BaselinesTable, RegionsTable
 
@@ -150,7 +156,7 @@ class DecisionsMixin:
 
     def action_skip(self: ReviewApp) -> None:  # type: ignore[misc]
         widget = self.main.query_one(ComparisonList)
-        if widget.cursor >= len(widget.rows) - 1:
+        if widget.cursor >= widget.total - 1:
             self.notify("Last item: nothing to skip to", timeout=2)
             return
         widget.action_cursor_down()
@@ -164,12 +170,28 @@ class DecisionsMixin:
         self.decide("undo", lambda: review.undo(self.store, actor="tui"))
 
     def action_accept_all(self: ReviewApp) -> None:  # type: ignore[misc]
+        if self._refuse() or self.list_data is None or self.list_data.query.build_id < 0:
+            return
+        # The list holds only a window: the keys of the whole filter are read in SQL.
+        self._accept_all_worker(self.list_data.query)
+
+    @work(thread=True, group="accept-all", exclusive=True, exit_on_error=False)
+    def _accept_all_worker(self: ReviewApp, query: Any) -> None:  # type: ignore[misc]
+        from vizzly_tui.tui import data
+
+        try:
+            keys = data.acceptable_keys(self.store, query, ACCEPTABLE)
+        except Exception as exc:
+            self.post_message(ReadFailed("the list", str(exc)))
+            return
+        self.post_message(AcceptAllKeys(keys))
+
+    def on_accept_all_keys(self: ReviewApp, message: AcceptAllKeys) -> None:  # type: ignore[misc]
         from vizzly_tui.tui.screens import ConfirmScreen
 
-        if self._refuse():
-            return
-        rows = self.main.query_one(ComparisonList).rows
-        keys = [r.cid for r in rows if r.status in ACCEPTABLE]
+        keys = message.keys
+        if self.screen is not self.main:
+            return  # the user opened something else meanwhile
         if not keys:
             self.notify("Nothing to accept in this filter", severity="warning")
             return
@@ -192,7 +214,7 @@ class DecisionsMixin:
             self.decide(
                 "accept",
                 lambda: review.accept(
-                    self.store, keys, actor="tui", build_uid=uid, progress=progress
+                    self.store, list(keys), actor="tui", build_uid=uid, progress=progress
                 ),
             )
 
@@ -290,7 +312,7 @@ class DecisionsMixin:
     def on_regions_table_ignore_cluster(
         self: ReviewApp, message: RegionsTable.IgnoreCluster
     ) -> None:  # type: ignore[misc]
-        from vizzly_tui.tui.screens import ConfirmScreen
+        from vizzly_tui.tui.screens import RegionScreen
 
         if self._refuse() or self.detail is None:
             return
@@ -307,6 +329,17 @@ class DecisionsMixin:
             f"{review.REGION_PADDING} px)\n"
             "It is saved as a local region and this comparison is compared again at once."
         )
+        subject = None
+        if self._preview is not None:  # the picture code is loaded: show the box on it
+            from dataclasses import replace
+
+            from vizzly_tui.tui.viewer import subject_from_detail
+
+            body += "\nThe box drawn on the picture is the region."
+            # The proposed box is the picture's only region, so no other box is mistaken for it.
+            subject = replace(
+                subject_from_detail(detail, read_only=True), regions=(box,), hotspots=()
+            )
 
         def answered(yes: bool | None) -> None:
             from vizzly_tui import review
@@ -319,7 +352,7 @@ class DecisionsMixin:
                     ),
                 )
 
-        self.push_screen(ConfirmScreen("New ignore region", body, yes="save"), answered)
+        self.push_screen(RegionScreen("New ignore region", body, subject, yes="save"), answered)
 
     def on_regions_table_delete_region(self: ReviewApp, message: RegionsTable.DeleteRegion) -> None:  # type: ignore[misc]
         from vizzly_tui import review

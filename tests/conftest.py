@@ -66,3 +66,26 @@ def scenario_project(tmp_path: Path):
 def _isolated_vizzly_home(tmp_path_factory, monkeypatch):
     """No test may touch the user's real ~/.vizzly (the global server registry lives there)."""
     monkeypatch.setenv("VIZZLY_HOME", str(tmp_path_factory.mktemp("vizzly-home")))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Here, not in tests/reliability/conftest.py: pytest reads options only from the root
+    # conftest at start-up.
+    parser.addoption(
+        "--long",
+        action="store_true",
+        help="reliability suite: the long version (more kills per crash scenario, "
+        "10,000 hypothesis cases per target) instead of the CI one",
+    )
+    parser.addoption(
+        "--kills",
+        type=int,
+        default=None,
+        help="reliability suite: kills per crash scenario (default 4, or 200 with --long)",
+    )
+    parser.addoption(
+        "--fuzz-cases",
+        type=int,
+        default=None,
+        help="reliability suite: hypothesis cases per target (default 150, 10000 with --long)",
+    )

@@ -96,3 +96,103 @@ def record(scenario: str, **numbers: int) -> None:
         data = json.loads(Path(out).read_text()) if Path(out).exists() else {}
         data[scenario] = numbers
         Path(out).write_text(json.dumps(data, indent=2))
+
+
+class ServeProcess:
+    """A real `vizzly-tui serve` on a temp project, driven over HTTP like an SDK or a browser."""
+
+    def __init__(self, root: Path, home: Path) -> None:
+        import socket
+
+        self.root = root
+        (root / ".vizzly").mkdir(parents=True, exist_ok=True)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = {**os.environ, "VIZZLY_HOME": str(home)}
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "vizzly_tui",
+                "--project",
+                str(root),
+                "serve",
+                "--port",
+                str(port),
+            ],
+            cwd=root,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        path = root / ".vizzly" / "server.json"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                self.port = int(json.loads(path.read_text())["port"])
+                break
+            except (OSError, ValueError, KeyError):
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise AssertionError("serve did not start") from None
+                time.sleep(0.02)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 30,
+    ) -> tuple[int, bytes]:
+        import http.client
+
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.putrequest(
+                method, path, skip_host="Host" in (headers or {}), skip_accept_encoding=True
+            )
+            for key, value in (headers or {}).items():
+                conn.putheader(key, value)
+            if body is not None:
+                conn.putheader("Content-Length", str(len(body)))
+            conn.endheaders(body)
+            response = conn.getresponse()
+            return response.status, response.read()
+        finally:
+            conn.close()
+
+    def post_json(self, path: str, value: object, **headers: str) -> tuple[int, bytes]:
+        return self.request(
+            "POST",
+            path,
+            json.dumps(value).encode(),
+            {"Content-Type": "application/json", **headers},
+        )
+
+    def healthy(self) -> bool:
+        status, _ = self.request("GET", "/health", timeout=10)
+        return status == 200
+
+    def stop(self) -> str:
+        self.proc.terminate()
+        try:
+            _, err = self.proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, err = self.proc.communicate()
+        return err.decode(errors="replace")
+
+
+def tree(folder: Path, *, skip: str | None = None) -> dict[str, str]:
+    """relative path -> sha256 of every file under `folder` (except the `skip` subfolder)."""
+    import hashlib
+
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if skip and (rel == skip or rel.startswith(skip + "/")):
+            continue
+        if path.is_file() and not path.is_symlink():
+            out[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out

@@ -87,6 +87,13 @@ async def lockdown(request: web.Request, handler: Handler) -> web.StreamResponse
     trusted_origin = origin is not None and is_loopback_origin(origin)
     if origin is not None and not trusted_origin and request.method not in SAFE_METHODS:
         return json_error(403, f"Forbidden: requests from {origin} may not change state")
+    referer = request.headers.get("Referer")
+    if origin is None and referer and request.method not in SAFE_METHODS:
+        # A browser that sends no Origin (an old one, or a privacy setting) still names the
+        # page in Referer; SDKs and the CLI send neither (found by tests/reliability).
+        page = urlsplit(referer.strip())
+        if not is_loopback_origin(f"{page.scheme}://{page.netloc}"):
+            return json_error(403, f"Forbidden: requests from {referer} may not change state")
     if request.method == "OPTIONS":
         if origin is not None and not trusted_origin:
             return json_error(403, f"Forbidden: {origin} is not a loopback origin")

@@ -20,6 +20,8 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 
 log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -103,6 +105,28 @@ async def lockdown(request: web.Request, handler: Handler) -> web.StreamResponse
     if trusted_origin and origin is not None and not response.prepared:
         response.headers.update(_cors_headers(origin))
     return response
+
+
+class PayloadErrorFilter(logging.Filter):
+    """A request the client broke (an unknown `Content-Encoding`, a bad deflate stream that
+    aiohttp meets while draining the body after our answer) is the client's fault: aiohttp
+    answers 400 and we log one warning line, not a traceback (found by tests/reliability)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, RequestPayloadError | HttpProcessingError):
+            record.msg = "refused a request (or the rest of its body) that could not be read: %s"
+            record.args = (str(exc).replace("\n", " ").strip(),)
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def quiet_payload_errors() -> None:
+    logger = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, PayloadErrorFilter) for f in logger.filters):
+        logger.addFilter(PayloadErrorFilter())
 
 
 @web.middleware

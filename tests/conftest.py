@@ -81,11 +81,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--kills",
         type=int,
         default=None,
-        help="reliability suite: kills per crash scenario (default 4, or 200 with --long)",
+        help="reliability suite: kills per crash scenario (default 10, or 200 with --long)",
     )
     parser.addoption(
         "--fuzz-cases",
         type=int,
         default=None,
-        help="reliability suite: hypothesis cases per target (default 150, 10000 with --long)",
+        help="reliability suite: hypothesis cases per target (default 300, 10000 with --long)",
     )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-SHORT_KILLS, LONG_KILLS = 4, 200
-SHORT_CASES, LONG_CASES = 150, 10_000
+SHORT_KILLS, LONG_KILLS = 10, 200
+SHORT_CASES, LONG_CASES = 300, 10_000
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

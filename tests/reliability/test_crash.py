@@ -3,7 +3,7 @@
 After every kill the next start settles what was interrupted, and then: each comparison is
 fully applied or untouched, every baseline's bytes match their recorded sha256, no file an
 SDK or the app reads is half-written, and integrity_check and foreign_key_check pass
-(helpers.assert_settled_and_sound). Short: 4 kills per scenario; `--long`: 200.
+(helpers.assert_settled_and_sound). Short: 10 kills per scenario; `--long`: 200.
 """
 
 from __future__ import annotations

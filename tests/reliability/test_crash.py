@@ -166,3 +166,75 @@ def test_kill_during_a_burst_of_screenshots_to_serve(tmp_path, kills):
         recorded_total += len(set(acknowledged) & recorded)
     assert killed >= kills // 2
     record("burst of screenshots to serve", kills=killed, runs=kills, acknowledged=sent_total)
+
+
+RESTORE_SCRIPT = """
+import sys
+from pathlib import Path
+from vizzly_tui.project import Project
+from vizzly_tui.review_history import restore_baseline_version
+from vizzly_tui.store.store import open_store
+from vizzly_tui.store.models import BaselineVersion
+
+with open_store(Project(Path(sys.argv[1]))) as store:
+    first = {}
+    for v in BaselineVersion.select().order_by(BaselineVersion.id):
+        first.setdefault(v.signature, v.sha256)
+    for signature, sha in sorted(first.items()):
+        restore_baseline_version(store, signature, sha)
+"""
+RESTORED = 40
+
+
+def _two_versions(root: Path) -> dict[str, tuple[bytes, bytes]]:
+    """RESTORED baselines, each with two versions (first capture, then an accepted change)."""
+    from vizzly_tui.capture import capture, start_build
+    from vizzly_tui.project import Project
+    from vizzly_tui.store.store import open_store
+
+    (root / ".vizzly").mkdir(parents=True)
+    images = {f"page-{i:02d}": (png((i, 10, 10)), png((i, 200, 10))) for i in range(RESTORED)}
+    with open_store(Project(root)) as store:
+        for step in (0, 1):
+            build = start_build(store, "serve")
+            for name, pair in images.items():
+                capture(store, build.id, name, pair[step])
+    assert cli(root, "accept", "--all").returncode == 0
+    return images
+
+
+def test_kill_during_baseline_version_restores(tmp_path, kills):
+    import shutil
+    import subprocess
+    import sys
+
+    rng = random.Random(SEED + 3)
+    template = tmp_path / "template"
+    images = _two_versions(template)
+    allowed = {data for pair in images.values() for data in pair}
+    killed = 0
+    for i in range(kills):
+        root = tmp_path / f"k{i}"
+        shutil.copytree(template, root)
+        db = root / ".vizzly" / "state.db"
+        target = rng.randrange(0, RESTORED)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", RESTORE_SCRIPT, str(root)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        sql = "SELECT count(*) FROM decision WHERE action = 'restore'"
+        killed += kill_when(proc, lambda db=db, t=target, sql=sql: count(db, sql) >= t)
+        # The doctor check includes: each baseline's bytes are the sha256 its row records.
+        assert_settled_and_sound(root)
+        for path in (root / ".vizzly" / "baselines").glob("page-*.png"):
+            assert path.read_bytes() in allowed, path
+        restored = count(
+            db, "SELECT count(*) FROM decision WHERE action = 'restore' AND state = 'done'"
+        )
+        # And the restores that happened can be undone, one by one, back to the accepted bytes.
+        if restored:
+            assert cli(root, "undo").returncode == 0
+            assert_settled_and_sound(root)
+    assert killed >= kills // 2, f"only {killed} of {kills} runs were killed midway"
+    record("baseline-version restore (40 baselines)", kills=killed, runs=kills)

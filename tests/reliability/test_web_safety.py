@@ -23,7 +23,7 @@ HOSTILE = {
     "look-alike 127.0.0.1": {"Origin": "http://127.0.0.1.evil.example"},
     "look-alike with port": {"Origin": "http://127.0.0.1.evil.example:47392"},
     "foreign Host (DNS rebinding)": {"Host": "evil.example:47392"},
-    "rebinding Host with loopback Origin": {
+    "foreign Host and Origin": {
         "Host": "evil.example",
         "Origin": "http://evil.example",
     },

@@ -354,15 +354,18 @@ def doctor(ctx: click.Context, repair: bool, as_json: bool) -> None:
     everything was recovered and the result is healthy, 5 when something was not recovered.
     """
     from vizzly_tui import doctor as doc
+    from vizzly_tui import doctor_repair
 
     project = _project(ctx)
     if not repair:
         report = doc.diagnose(project)
         _emit(report.to_json(), as_json, lambda: doc.doctor_text(report))
         sys.exit(report.exit_code)
-    result, after = doc.run_repair(project)
+    result, after = doctor_repair.run_repair(project)
     data = {"repair": result.to_json(), "after": after.to_json()}
-    _emit(data, as_json, lambda: doc.repair_text(result) + "\n\n" + doc.doctor_text(after))
+    _emit(
+        data, as_json, lambda: doctor_repair.repair_text(result) + "\n\n" + doc.doctor_text(after)
+    )
     sys.exit(EXIT_PARTIAL if result.not_recovered or after.exit_code == 3 else 0)
 
 

@@ -75,3 +75,26 @@ def _no_paused_children_left():
     from tests.racehelpers import kill_leftover_children
 
     kill_leftover_children()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Here, not in tests/reliability/conftest.py: pytest reads options only from the root
+    # conftest at start-up.
+    parser.addoption(
+        "--long",
+        action="store_true",
+        help="reliability suite: the long version (more kills per crash scenario, "
+        "10,000 hypothesis cases per target) instead of the CI one",
+    )
+    parser.addoption(
+        "--kills",
+        type=int,
+        default=None,
+        help="reliability suite: kills per crash scenario (default 10, or 200 with --long)",
+    )
+    parser.addoption(
+        "--fuzz-cases",
+        type=int,
+        default=None,
+        help="reliability suite: hypothesis cases per target (default 300, 10000 with --long)",
+    )

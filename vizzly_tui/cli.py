@@ -344,6 +344,38 @@ def db_migrate(ctx: click.Context, as_json: bool) -> None:
 
 @main.command()
 @click.option(
+    "--repair",
+    is_flag=True,
+    help="Rebuild state.db from what is still readable, baselines/ and objects/, keeping the "
+    "old file beside it as state.db.damaged-<time>.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@click.pass_context
+def doctor(ctx: click.Context, repair: bool, as_json: bool) -> None:
+    """Check .vizzly/: the database, baselines against their sha256, comparison images,
+    interrupted decisions, unreferenced images, stale server files; say what to do.
+
+    Exit codes: 0 healthy, 1 warnings only, 3 problems (errors). With --repair: 0 when
+    everything was recovered and the result is healthy, 5 when something was not recovered.
+    """
+    from vizzly_tui import doctor as doc
+    from vizzly_tui import doctor_repair
+
+    project = _project(ctx)
+    if not repair:
+        report = doc.diagnose(project)
+        _emit(report.to_json(), as_json, lambda: doc.doctor_text(report))
+        sys.exit(report.exit_code)
+    result, after = doctor_repair.run_repair(project)
+    data = {"repair": result.to_json(), "after": after.to_json()}
+    _emit(
+        data, as_json, lambda: doctor_repair.repair_text(result) + "\n\n" + doc.doctor_text(after)
+    )
+    sys.exit(EXIT_PARTIAL if result.not_recovered or after.exit_code == 3 else 0)
+
+
+@main.command()
+@click.option(
     "--dir",
     "directory",
     type=click.Path(file_okay=False, path_type=Path),

@@ -21,7 +21,7 @@ from vizzly_tui.capture import CaptureSettings
 from vizzly_tui.config import DEFAULTS
 from vizzly_tui.server import routes
 from vizzly_tui.server.events import EventHub
-from vizzly_tui.server.security import json_errors, lockdown
+from vizzly_tui.server.security import json_errors, lockdown, quiet_payload_errors
 from vizzly_tui.store.store import Store
 from vizzly_tui.store.watch import DataVersionWatcher
 
@@ -68,6 +68,7 @@ class ServerState:
 
 def make_app(state: ServerState) -> web.Application:
     # Our own body reader enforces the limit with a JSON error; aiohttp's must not be lower.
+    quiet_payload_errors()
     app = web.Application(
         middlewares=[json_errors, lockdown], client_max_size=state.max_body_bytes + 1024
     )

@@ -153,13 +153,12 @@ MIGRATION_NAME = re.compile(r"\d{3}_[A-Za-z0-9_]+")
 
 
 def damaged_message(path: Path, what: str) -> str:
-    """What a user reads when state.db is damaged, and what to do (no repair tool yet)."""
+    """What a user reads when state.db is damaged, and what to do."""
     return (
-        f"{path} is damaged ({what}). vizzly-tui will not write to it. Keep a copy of it, then "
-        "restore state.db from a backup, or rename it together with its -wal and -shm files "
-        "(e.g. to state.db.damaged) so the next command creates a new one and re-imports the "
-        "Vizzly CLI's JSON files if they exist (the review history in the damaged file is not "
-        "carried over)."
+        f"{path} is damaged ({what}). vizzly-tui will not write to it. Run `vizzly-tui doctor "
+        "--repair`: it renames the file (with its -wal and -shm) to state.db.damaged-<time>, "
+        "never overwriting it, and builds a new one from what is still readable, baselines/ "
+        "and objects/. Or restore state.db from a backup."
     )
 
 

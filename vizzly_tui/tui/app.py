@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 from textual.worker import Worker, WorkerState
 
+from vizzly_tui.formatting import printable
 from vizzly_tui.project import Project
 from vizzly_tui.store.store import Store, open_store
 from vizzly_tui.tui import data
@@ -158,7 +159,7 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
 
     def on_mount(self) -> None:
         self.title = "vizzly-tui"
-        self.sub_title = self.store.project.root.name
+        self.sub_title = printable(self.store.project.root.name)
         titles = {
             "builds": "1 Builds",
             "comparisons": "2 Comparisons",
@@ -419,6 +420,25 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
                 self.get_key_display(Binding(k, "")) for k in raw.split(",")
             )
         return out
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notice is plain text: they quote names, variants, search text and error
+        messages, where "[/]" read as markup would raise and an escape reach the terminal."""
+        super().notify(
+            printable(message, lines=True),
+            title=printable(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one handler for a worker that failed in a way its own code did not expect."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from vizzly_tui.formatting import printable
 from vizzly_tui.store import queries_history
 from vizzly_tui.store.store import Store
 
@@ -56,8 +57,9 @@ class Row:
 
     @property
     def variant(self) -> str:
+        """The signature's properties as shown (control characters replaced)."""
         parts = [p for p in self.signature.split("|")[1:] if p]
-        return " · ".join(parts)
+        return printable(" · ".join(parts))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from vizzly_tui.formatting import printable
 from vizzly_tui.tui.data import Row
 
 STATUS_STYLE = {
@@ -186,7 +187,8 @@ class ComparisonList(ScrollView, can_focus=True):
         rest = max(width - fixed, 4)
         variant_w = min(len(row.variant), max(rest // 2 - 1, 0))
         name_w = max(rest - variant_w - 1, 1)
-        name = row.name if len(row.name) <= name_w else row.name[: name_w - 1] + "…"
+        full = printable(row.name)
+        name = full if len(full) <= name_w else full[: name_w - 1] + "…"
         variant = row.variant[:variant_w]
         segments = [
             Segment(f" {status:<8}", Style.parse(STATUS_STYLE.get(row.status, ""))),

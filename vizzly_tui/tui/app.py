@@ -132,6 +132,7 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
         self._last_refresh = 0.0
         self._announced_done = False
         self._first_screen_at: float | None = None
+        self._deciding: dict[str, int | None] = {}  # cid -> see DecisionsMixin.deciding
         self._prefetched: int | None = None  # comparison whose detail a refresh is sending
         self._preview: Any = None
         self._preview_failed = False  # the viewer's ImagePreview, mounted after the first screen

@@ -125,6 +125,7 @@ class LoadingMixin:
 
     def on_list_loaded(self: ReviewApp, message: ListLoaded) -> None:
         self._refresh_running = False
+        self.decisions_shown(message.token)
         if message.token == self._token:
             self._prefetched = message.detail_for
             self._show_list(message.data)

@@ -56,12 +56,14 @@ class DecisionDone(Message):
     label: str
     result: Any  # review.ActionResult
     advance: bool = False
+    cids: tuple[str, ...] = ()  # the comparisons decided on (the app's in-flight guard)
 
 
 @dataclass
 class DecisionFailed(Message):
     label: str
     error: str
+    cids: tuple[str, ...] = ()
 
 
 @dataclass

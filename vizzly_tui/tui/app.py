@@ -252,8 +252,48 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
             return
         self.post_message(ViewerReady())
 
+    def _keymap_problems(self) -> list[str]:
+        """What the user's [keys] breaks: ids no binding has, and bindings whose keys it
+        gave to another action of the same screen or pane (Textual drops those silently)."""
+        from vizzly_tui.tui.screens import ConfirmScreen, HelpScreen
+        from vizzly_tui.tui.viewer import ViewerScreen
+
+        keymap = self.settings.keymap
+        owners = (type(self), ComparisonList, BuildsTable, BaselinesTable, RegionsTable)
+        owners += (ViewerScreen, ConfirmScreen, HelpScreen)
+        problems: list[str] = []
+        known: set[str] = set()
+        for cls in owners:
+            bindings = [b for b in cls.BINDINGS if isinstance(b, Binding) and b.id]
+            known.update(b.id for b in bindings if b.id)
+            for binding in bindings:
+                if binding.id in keymap:
+                    continue  # rebound by the user: its old keys are free
+                taken = {
+                    key
+                    for other in bindings
+                    if other.id in keymap and other.id != binding.id
+                    for key in keymap[other.id].split(",")
+                }
+                lost = [k for k in binding.key.split(",") if k.strip() in taken]
+                if lost:
+                    left = len(lost) == len(binding.key.split(","))
+                    problems.append(
+                        f"{binding.id} lost the key {', '.join(lost)} to another binding"
+                        + (" and has no key left" if left else "")
+                    )
+        unknown = sorted(set(keymap) - known)
+        if unknown:
+            problems.append(f"no binding has the id {', '.join(unknown)} (? lists the ids)")
+        return problems
+
     def on_viewer_ready(self, message: ViewerReady) -> None:
         from vizzly_tui.tui.viewer import ImagePreview
+
+        # Checked now: the viewer's bindings are importable cheaply only after the warm-up.
+        for problem in self._keymap_problems() if self.settings.keymap else ():
+            title = f"{self.settings.path or 'config.toml'} [keys]"
+            self.notify(problem, title=title, severity="warning", timeout=8)
 
         self._preview = ImagePreview(id="preview")
         self.main.query_one("#detail-pane").mount(self._preview)

@@ -54,6 +54,14 @@ class Row:
     diff: float | None
     browser: str | None
     viewport: int | None
+    # Which screenshot the row shows: an accept of it is refused once it is captured again.
+    timestamp: int | None = None
+    current_sha256: str | None = None
+
+    @property
+    def shown(self) -> tuple[int | None, str | None, str]:
+        """What the reviewer saw, for review.accept(shown=...)."""
+        return (self.timestamp, self.current_sha256, self.status)
 
     @property
     def variant(self) -> str:
@@ -193,8 +201,10 @@ def load_list(store: Store, query: Query) -> ListData:
         params.append(query.viewport)
     # Variants of one name stay together: the name's place is its most urgent variant's.
     sql = f"""
-        SELECT id, cid, name, signature, status, diff_percentage, browser, viewport FROM (
+        SELECT id, cid, name, signature, status, diff_percentage, browser, viewport,
+               timestamp, current_sha256 FROM (
           SELECT c.id, c.cid, c.name, c.signature, c.status, c.diff_percentage,
+                 c.timestamp, c.current_sha256,
                  json_extract(c.properties, '$.browser') AS browser,
                  json_extract(c.properties, '$.viewport_width') AS viewport,
                  {_RANK_SQL} AS rank,

@@ -37,6 +37,14 @@ _VERBS = {
 def result_text(label: str, result: Any) -> str:
     verb = _VERBS.get(label, label)
     items = list(getattr(result, "items", []) or [])
+    skipped = list(getattr(result, "skipped", []) or [])
+    if skipped:
+        # Left alone on purpose (changed since it was shown): the reviewer must know which.
+        names = ", ".join(str(s.get("name") or s.get("id")) for s in skipped[:3])
+        more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+        reason = skipped[0].get("reason", "")
+        note = f"skipped {names}{more}: {reason}; review it again"
+        return note if not items else f"{result_text(label, _Done(items))} · {note}"
     if not items:
         return f"{verb}: nothing changed."
     if len(items) == 1:
@@ -50,6 +58,13 @@ def result_text(label: str, result: Any) -> str:
     else:
         text = f"{verb} {len(items)} comparisons"
     return text + ("" if label == "undo" else " · u undoes")
+
+
+class _Done:
+    """A result's applied items alone (result_text of a partly skipped result)."""
+
+    def __init__(self, items: list[dict]) -> None:
+        self.items = items
 
 
 class DecisionsMixin:
@@ -143,7 +158,9 @@ class DecisionsMixin:
         uid = self._build_uid()
         self.decide(
             "accept",
-            lambda: review.accept(self.store, [row.cid], actor="tui", build_uid=uid),
+            lambda: review.accept(
+                self.store, [row.cid], actor="tui", build_uid=uid, shown={row.cid: row.shown}
+            ),
             (row.cid,),
         )
 
@@ -180,7 +197,11 @@ class DecisionsMixin:
         if self._refuse():
             return
         rows = self.main.query_one(ComparisonList).rows
-        keys = [r.cid for r in rows if r.status in ACCEPTABLE and not self.deciding(r.cid)]
+        listed = [r for r in rows if r.status in ACCEPTABLE and not self.deciding(r.cid)]
+        keys = [r.cid for r in listed]
+        # As the dialog states them: one captured again or decided elsewhere while it is open
+        # is skipped (its new pixels were never shown), not accepted unseen.
+        shown = {r.cid: r.shown for r in listed}
         if not keys:
             self.notify("Nothing to accept in this filter", severity="warning")
             return
@@ -203,7 +224,7 @@ class DecisionsMixin:
             self.decide(
                 "accept",
                 lambda: review.accept(
-                    self.store, keys, actor="tui", build_uid=uid, progress=progress
+                    self.store, keys, actor="tui", build_uid=uid, progress=progress, shown=shown
                 ),
                 tuple(keys),
             )

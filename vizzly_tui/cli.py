@@ -19,6 +19,9 @@ from vizzly_tui import __version__, cli_cloud, formatting
 from vizzly_tui.errors import EXIT_DATABASE, EXIT_PARTIAL, EXIT_USAGE, VizzlyError
 from vizzly_tui.project import Project, ProjectNotFound, find_project
 
+# `show` draws a canvas as wide as its columns: a width no terminal has would take gigabytes.
+MAX_SHOW_COLUMNS = 1000
+
 
 class VizzlyGroup(click.Group):
     """Turns our errors into one-line messages and stable exit codes."""
@@ -665,7 +668,11 @@ def compare(
     show_default=True,
     help="What to draw.",
 )
-@click.option("--width", type=click.IntRange(min=8), help="Columns (default: the terminal's).")
+@click.option(
+    "--width",
+    type=click.IntRange(min=8, max=MAX_SHOW_COLUMNS),
+    help=f"Columns, 8 to {MAX_SHOW_COLUMNS} (default: the terminal's).",
+)
 @click.option("--cluster", type=click.IntRange(min=1), help="Draw cluster N at 1:1.")
 @click.option(
     "--color",
@@ -700,7 +707,7 @@ def show(
         sys.exit(EXIT_USAGE)
     is_tty = sys.stdout.isatty()
     colour = use_colour(color, is_tty)
-    columns = width or (shutil.get_terminal_size().columns if is_tty else 100)
+    columns = width or min(shutil.get_terminal_size().columns if is_tty else 100, MAX_SHOW_COLUMNS)
     try:
         picture = render_show(
             subject_from_detail(detail),

@@ -108,3 +108,11 @@ def test_colour_choice_follows_no_color_and_the_terminal() -> None:
     assert terminal_colours({"COLORTERM": "truecolor", "TERM": "xterm"}) == "truecolor"
     assert terminal_colours({"TERM": "xterm-256color"}) == "256"
     assert terminal_colours({"TERM": "screen"}) == "16"
+
+
+def test_show_refuses_a_width_no_terminal_has(project: Path) -> None:
+    # 100,000 columns drew a 100,000-pixel-wide canvas: the process was killed for memory.
+    result = run(project, "page", "--width", "100000")
+    assert result.exit_code == 2
+    assert "1000" in result.output
+    assert run(project, "page", "--width", "1000").exit_code == 0

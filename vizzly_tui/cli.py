@@ -36,7 +36,7 @@ class VizzlyGroup(click.Group):
             if debug:
                 raise
             code, message = _describe(exc)
-            click.echo(f"error: {message}", err=True)
+            click.echo(f"error: {formatting.printable(message, lines=True)}", err=True)
             ctx.exit(code)
 
 
@@ -62,11 +62,18 @@ def _project(ctx: click.Context) -> Project:
     return find_project(ctx.obj.get("project"))
 
 
+def _echo_line(line: str, err: bool = False) -> None:
+    """A progress or log line: it may quote what an SDK sent, so no control characters."""
+    click.echo(formatting.printable(line, lines=True), err=err)
+
+
 def _emit(data: Any, as_json: bool, text: Callable[[], str]) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))
     else:
-        click.echo(text())
+        # Names and property values come from SDKs: their escape sequences must not drive
+        # the terminal (click strips colour codes in pipes, not OSC titles or clipboards).
+        click.echo(formatting.printable(text(), lines=True))
 
 
 @click.group(
@@ -150,7 +157,8 @@ def review_command(
 
         with open_store(project, write=False) as store:
             data = queries.status_data(queries.current_build() if store.exists else None)
-        click.echo(launch.not_a_terminal_text(project, formatting.status_text(data)))
+        text = launch.not_a_terminal_text(project, formatting.status_text(data))
+        click.echo(formatting.printable(text, lines=True))
         return
     launch.open_app(
         project,
@@ -362,7 +370,7 @@ def demo(directory: Path, as_json: bool, no_open: bool) -> None:
     from vizzly_tui.store import queries
     from vizzly_tui.store.store import open_store
 
-    echo = (lambda _line: None) if as_json else click.echo
+    echo = (lambda _line: None) if as_json else _echo_line
     run_demo(directory, echo)
     project = find_project(directory)
     with open_store(project, write=False):
@@ -478,7 +486,7 @@ def serve(
     from vizzly_tui.server.runner import serve as serve_forever
 
     project, cfg = _server_config(ctx, flags)
-    echo = lambda line: click.echo(line)  # noqa: E731
+    echo = _echo_line
     download = cli_cloud.startup_download(baseline_build, baseline_comparison, token)
     sys.exit(
         run_async(
@@ -528,7 +536,7 @@ def run(
     from vizzly_tui.server.runner import run_async, run_command
 
     project, cfg = _server_config(ctx, flags)
-    echo = (lambda _line: None) if as_json else (lambda line: click.echo(line, err=True))
+    echo = (lambda _line: None) if as_json else (lambda line: _echo_line(line, err=True))
     code, data = run_async(
         run_command(
             project,
@@ -545,7 +553,7 @@ def run(
     if as_json:
         _emit(cli_cloud.run_json(project, data, code, report_path), True, str)
     else:
-        click.echo(formatting.run_summary_text(data))
+        click.echo(formatting.printable(formatting.run_summary_text(data), lines=True))
         if report_path is not None:
             click.echo(f"report: {report_path}")
     sys.exit(code)
@@ -720,7 +728,7 @@ def show(
     except ShowError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
-    click.echo(picture.header)
+    click.echo(formatting.printable(picture.header))
     click.echo("\n".join(picture.lines), color=colour)
 
 

@@ -34,6 +34,9 @@ STATUS_STYLE = {
     "passed": "green",
 }
 STATUS_LABEL = {"baseline-created": "new"}
+# Every segment carries a style: under NO_COLOR Textual's monochrome filter reads each
+# segment's style, and a None one crashed the app.
+_PLAIN = Style()
 
 
 def percent(value: float | None) -> str:
@@ -170,7 +173,7 @@ class ComparisonList(ScrollView, can_focus=True):
             text = lines[y - 1] if 1 <= y <= len(lines) else ""
             return Strip([Segment(f" {text}"[:width].ljust(width), Style(italic=True))])
         if index >= len(self.rows):
-            return Strip.blank(width)
+            return Strip.blank(width, _PLAIN)
         row = self.rows[index]
         selected = index == self.cursor
         key = (row, selected, width, self.has_focus, self.app.theme)
@@ -192,13 +195,13 @@ class ComparisonList(ScrollView, can_focus=True):
         variant = row.variant[:variant_w]
         segments = [
             Segment(f" {status:<8}", Style.parse(STATUS_STYLE.get(row.status, ""))),
-            Segment(" "),
+            Segment(" ", _PLAIN),
             Segment(f"{name:<{name_w}}", Style(bold=True)),
-            Segment(" "),
+            Segment(" ", _PLAIN),
             Segment(f"{variant:<{variant_w}}", Style(dim=True)),
-            Segment(f"{diff:>8}"),
+            Segment(f"{diff:>8}", _PLAIN),
         ]
-        strip = Strip(segments).crop(0, width).extend_cell_length(width)
+        strip = Strip(segments).crop(0, width).extend_cell_length(width, _PLAIN)
         if selected:
             strip = strip.apply_style(self._cursor_style())
         return strip

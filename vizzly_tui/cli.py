@@ -160,7 +160,7 @@ def review_command(
         text = launch.not_a_terminal_text(project, formatting.status_text(data))
         click.echo(formatting.printable(text, lines=True))
         return
-    launch.open_app(
+    code = launch.open_app(
         project,
         build_uid=build_uid,
         filter_name=filter_name,
@@ -169,6 +169,8 @@ def review_command(
         read_only=read_only,
         graphics=graphics,
     )
+    if code:
+        ctx.exit(code)
 
 
 # --- review state -------------------------------------------------------------------------
@@ -383,7 +385,9 @@ def demo(directory: Path, as_json: bool, no_open: bool) -> None:
     from vizzly_tui.tui import launch
 
     if not (as_json or no_open) and launch.is_terminal():
-        launch.open_app(project)
+        code = launch.open_app(project)
+        if code:
+            sys.exit(code)
 
 
 # --- the SDK server -----------------------------------------------------------------------

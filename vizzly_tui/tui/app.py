@@ -507,8 +507,11 @@ def create_app(
     return ReviewApp(store, options, settings or load_settings(), watch=watch)
 
 
-def run_app(app: ReviewApp, *, mouse: bool = True) -> None:
+def run_app(app: ReviewApp, *, mouse: bool = True) -> int:
+    """Run until the user quits; the exit status (1 when the app ended on an error, whose
+    traceback Textual has printed: scripts must not read a crash as success)."""
     try:
         app.run(mouse=mouse)
     finally:
         app.store.close()
+    return app.return_code or 0

@@ -704,6 +704,7 @@ def show(
     """
     import shutil
 
+    from vizzly_tui.engine.errors import EngineError
     from vizzly_tui.show import ShowError, render_show, terminal_colours, use_colour
     from vizzly_tui.store import queries
     from vizzly_tui.store.store import open_store
@@ -731,6 +732,11 @@ def show(
         )
     except ShowError as exc:
         click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+    except (EngineError, OSError) as exc:
+        # A damaged or missing image file: say which, as `compare` does.
+        message = formatting.printable(exc)
+        click.echo(f"error: cannot show {formatting.printable(detail.name)}: {message}", err=True)
         sys.exit(EXIT_USAGE)
     click.echo(formatting.printable(picture.header))
     click.echo("\n".join(picture.lines), color=colour)

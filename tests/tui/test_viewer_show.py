@@ -116,3 +116,11 @@ def test_show_refuses_a_width_no_terminal_has(project: Path) -> None:
     assert result.exit_code == 2
     assert "1000" in result.output
     assert run(project, "page", "--width", "1000").exit_code == 0
+
+
+def test_show_of_a_damaged_image_is_a_clear_error(project: Path) -> None:
+    current = next((project / ".vizzly" / "current").glob("page*.png"))
+    current.write_bytes(current.read_bytes()[:200])
+    result = run(project, "page", "--width", "40")
+    assert result.exit_code == 2, result.output
+    assert "truncated" in result.output and "internal error" not in result.output

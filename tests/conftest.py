@@ -66,3 +66,12 @@ def scenario_project(tmp_path: Path):
 def _isolated_vizzly_home(tmp_path_factory, monkeypatch):
     """No test may touch the user's real ~/.vizzly (the global server registry lives there)."""
     monkeypatch.setenv("VIZZLY_HOME", str(tmp_path_factory.mktemp("vizzly-home")))
+
+
+@pytest.fixture(autouse=True)
+def _no_paused_children_left():
+    """A race test that fails leaves its paused child waiting for ever: end it."""
+    yield
+    from tests.racehelpers import kill_leftover_children
+
+    kill_leftover_children()

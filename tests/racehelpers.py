@@ -63,14 +63,29 @@ def png(colour: tuple[int, int, int], size: tuple[int, int] = (40, 30)) -> bytes
     return out.getvalue()
 
 
+# Children still paused when their test fails would wait for ever: tests/conftest.py kills
+# whatever is left here after each test.
+CHILDREN: list[subprocess.Popen[str]] = []
+
+
 def paused_cli(flags: Path, root: Path, action: str, *args: str) -> subprocess.Popen[str]:
     flags.mkdir(parents=True, exist_ok=True)
-    return subprocess.Popen(
+    child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(flags), action, "--project", str(root), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+    CHILDREN.append(child)
+    return child
+
+
+def kill_leftover_children() -> None:
+    while CHILDREN:
+        child = CHILDREN.pop()
+        if child.poll() is None:
+            child.kill()
+            child.wait(10)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:

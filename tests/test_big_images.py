@@ -11,6 +11,7 @@ from PIL import Image
 from tests.racehelpers import in_thread, png, wait_until
 from tests.storehelpers import make_project
 from vizzly_tui import capture as capture_module
+from vizzly_tui import engine
 from vizzly_tui.capture import capture, start_build
 from vizzly_tui.store.store import open_store
 
@@ -32,7 +33,7 @@ def test_one_big_comparison_at_a_time_small_ones_beside_it(tmp_path, monkeypatch
         capture(store, build.id, name, png((250, 250, 250), BIG))
     capture(store, build.id, "small", png((250, 250, 250)))
 
-    real = capture_module.compare_bytes
+    real = engine.compare_bytes
     active = {"big": 0, "most": 0, "small_done": False}
     guard = threading.Lock()
     gate = threading.Event()
@@ -47,7 +48,8 @@ def test_one_big_comparison_at_a_time_small_ones_beside_it(tmp_path, monkeypatch
                 active["big"] -= 1
         return real(baseline, current, **kwargs)
 
-    monkeypatch.setattr(capture_module, "compare_bytes", watched)
+    # capture imports the engine where it first needs it, so patch it at the source.
+    monkeypatch.setattr(engine, "compare_bytes", watched)
     limiter = getattr(capture_module, "BIG_COMPARISONS", None)
     threads = [
         in_thread(lambda n=name: capture(store, build.id, n, same_pixels_other_bytes(BIG)))

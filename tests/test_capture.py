@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from tests.storehelpers import make_project
-from vizzly_tui import review
+from vizzly_tui import engine, review
 from vizzly_tui.capture import capture, start_build
 from vizzly_tui.errors import NotFound
 from vizzly_tui.store import decisions, files
@@ -99,7 +99,6 @@ def test_an_accept_during_a_slow_compare_is_not_overwritten(tmp_path, monkeypatc
     import time
 
     # capture imports the engine's functions when it runs (start-up cost), so patch them there.
-    import vizzly_tui.engine as capture_module
 
     project = make_project(tmp_path)
     first, changed = png(), png((255, 0, 0))
@@ -107,14 +106,14 @@ def test_an_accept_during_a_slow_compare_is_not_overwritten(tmp_path, monkeypatc
         build = start_build(store, "serve")
         capture(store, build.id, "home", first, {})
         assert capture(store, build.id, "home", changed, {}).status == "failed"
-        real = capture_module.compare_bytes
+        real = engine.compare_bytes
 
         def slow(*args, **kwargs):
             result = real(*args, **kwargs)
             time.sleep(0.4)  # a large screenshot takes this long
             return result
 
-        monkeypatch.setattr(capture_module, "compare_bytes", slow)
+        monkeypatch.setattr(engine, "compare_bytes", slow)
         outcome = {}
         worker = threading.Thread(
             target=lambda: outcome.update(r=capture(store, build.id, "home", changed, {}))

@@ -116,8 +116,8 @@ def test_db_status_works_on_a_read_only_project(tmp_path):
     with read_only(project.vizzly_dir):
         result = cli(tmp_path, "db", "status")
         assert result.returncode == 0, result.stderr
-        assert "schema version: 1" in result.stdout
-        assert "001_initial" in result.stdout
+        assert "schema version: 2" in result.stdout  # 001 and 002 applied
+        assert "001_initial, 002_priority_regions" in result.stdout
         assert cli(tmp_path, "status").returncode == 0
         assert cli(tmp_path, "log").returncode == 0
 

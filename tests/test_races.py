@@ -8,6 +8,7 @@ import pytest
 from tests.damagehelpers import cli
 from tests.racehelpers import in_thread, paused_cli, png, wait_until
 from tests.storehelpers import make_project
+from vizzly_tui import engine
 from vizzly_tui.capture import capture, start_build
 from vizzly_tui.store import decisions, files
 from vizzly_tui.store.models import Comparison, Decision
@@ -119,7 +120,7 @@ def test_a_command_started_while_the_server_records_a_screenshot_leaves_that_cap
     store.close()
 
 
-def test_accept_all_racing_captures_skips_and_reports_what_was_captured_again(
+def test_accept_all_racing_captures_accepts_what_was_listed_and_compares_the_rest_again(
     tmp_path, monkeypatch
 ):
     import json
@@ -140,42 +141,42 @@ def test_accept_all_racing_captures_skips_and_reports_what_was_captured_again(
     seen = _watch_project_lock(monkeypatch)
     thread0, box0 = in_thread(lambda: capture(store, build.id, "shot-0", png(GREEN)))
     wait_until(lambda: box0.get("done") or seen["locking"])
-    # ...and shot-2's new screenshot is on disk but not yet recorded when the accept gets there.
-    written, gate = [], []
-    original_write = files.atomic_write
+    # ...and shot-2's new screenshot is being compared (not yet recorded) when the accept
+    # gets there. Its current/ file is written only with its row, under the lock, so the
+    # accept sees shot-2 as listed and accepts what the user reviewed (BLUE).
+    comparing, gate = [], []
+    original_compare = engine.compare_bytes
 
-    def slow_write(path, data, **kwargs):
-        original_write(path, data, **kwargs)
-        if path.parent == project.current_dir and path.name.startswith("shot-2"):
-            written.append(True)
+    def slow_compare(baseline, current, **kwargs):
+        if current == png(GREEN) and not comparing:
+            comparing.append(True)
             wait_until(lambda: gate)
+        return original_compare(baseline, current, **kwargs)
 
-    monkeypatch.setattr(files, "atomic_write", slow_write)
+    monkeypatch.setattr(engine, "compare_bytes", slow_compare)
     thread2, _ = in_thread(lambda: capture(store, build.id, "shot-2", png(GREEN)))
-    wait_until(lambda: written)
+    wait_until(lambda: comparing)
     (flags / "go").touch()
     out, err = child.communicate(timeout=60)
     gate.append(True)
     thread0.join(60)
     thread2.join(60)
 
-    # Done in part, and it says exactly what: exit 5, shot-2 skipped with the reason.
-    assert child.returncode == 5, err
+    assert child.returncode == 0, err
     report = json.loads(out)
-    assert [i["name"] for i in report["items"]] == ["shot-0", "shot-1"]
-    assert [s["name"] for s in report["skipped"]] == ["shot-2"]
-    assert "newer screenshot" in report["skipped"][0]["reason"]
+    assert [i["name"] for i in report["items"]] == ["shot-0", "shot-1", "shot-2"]
     rows = {c.name: c for c in Comparison.select()}
-    for name in ("shot-0", "shot-1"):
+    for name in names:
         assert (project.baselines_dir / rows[name].file_name).read_bytes() == png(BLUE)
-    assert (project.baselines_dir / rows["shot-2"].file_name).read_bytes() == png(RED)
     # Every passed comparison's baseline is its current image; nothing is left pending.
     for row in rows.values():
         if row.status == "passed":
             baseline = (project.baselines_dir / row.file_name).read_bytes()
             assert baseline == (project.current_dir / row.file_name).read_bytes(), row.name
     assert rows["shot-0"].status == "failed"  # GREEN against the accepted BLUE
-    assert rows["shot-2"].status == "failed"  # GREEN against RED, never accepted unseen
+    # GREEN, compared against RED while the accept ran, was compared again against BLUE.
+    assert rows["shot-2"].status == "failed"
+    assert (project.current_dir / rows["shot-2"].file_name).read_bytes() == png(GREEN)
     assert not Decision.select().where(Decision.state == "pending").exists()
     store.close()
 

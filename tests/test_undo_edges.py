@@ -13,7 +13,7 @@ from PIL import Image, ImageDraw
 from tests.storehelpers import make_project
 from vizzly_tui import review
 from vizzly_tui.capture import capture, start_build
-from vizzly_tui.errors import UsageError
+from vizzly_tui.errors import NotFound
 from vizzly_tui.store.bootstrap import ensure_schema
 from vizzly_tui.store.models import Comparison, Decision
 from vizzly_tui.store.store import open_store
@@ -52,8 +52,10 @@ def test_undo_of_a_reset_after_a_rerun_is_refused_without_touching_files(served)
     capture(store, build.id, "a", B, {})  # the tests run again
     capture(store, build.id, "b", B, {})
     before = {f: _folder(project, f) for f in ("baselines", "current")}
-    with pytest.raises(UsageError, match="captured again after it was removed"):
-        review.undo(store)
+    result = review.undo(store)
+    assert [i["name"] for i in result.items] == [None]  # only the reset's settings row
+    assert [s["name"] for s in result.skipped] == ["b", "a"]
+    assert all("captured again after it was removed" in s["reason"] for s in result.skipped)
     assert {f: _folder(project, f) for f in ("baselines", "current")} == before
     assert Comparison.select().count() == 2
     assert Decision.select().where(Decision.state == "pending").count() == 0
@@ -65,9 +67,33 @@ def test_undo_of_an_accept_after_a_resend_is_refused(served):
     capture(store, build.id, "home", B, {})
     review.accept(store, ["home"])
     capture(store, build.id, "home", A, {})  # re-sent: compared against the accepted B
-    with pytest.raises(UsageError, match="captured again after this accept"):
-        review.undo(store)
+    result = review.undo(store)
+    assert result.items == [] and "captured again after this accept" in result.skipped[0]["reason"]
     assert Comparison.get().status == "failed"  # the newer result stands
+    # Set aside: a further undo does not stop at it again (it goes on to older decisions).
+    with pytest.raises(NotFound, match="nothing to undo"):
+        review.undo(store)
+
+
+def test_an_undo_never_sticks_on_a_decision_whose_screenshot_was_captured_again(served):
+    # Found by the hostile review of issue 7: reject one, accept --all, one screenshot sent
+    # again; every later undo used to fail ("cannot undo: ... captured again") for ever.
+    project, store, build = served
+    for name in ("one", "two", "three"):
+        capture(store, build.id, name, A, {})
+        capture(store, build.id, name, B, {})
+    review.reject(store, ["one"])
+    review.accept(store, [], all_=True)  # two and three
+    capture(store, build.id, "three", C, {})  # three is sent again
+    first = review.undo(store)  # undoes the accept of two, sets three's aside
+    assert [i["name"] for i in first.items] == ["two"]
+    assert [s["name"] for s in first.skipped] == ["three"]
+    assert (project.baselines_dir / Comparison.get(name="two").file_name).read_bytes() == A
+    assert (project.baselines_dir / Comparison.get(name="three").file_name).read_bytes() == B
+    second = review.undo(store)  # goes on to the reject before it
+    assert [i["undid"] for i in second.items] == ["reject"]
+    assert Comparison.get(name="one").status == "failed"
+    assert Decision.get(Decision.state == "superseded").name == "three"
 
 
 def test_undo_chain_accept_delete_restores_the_comparison_status(served):

@@ -191,7 +191,7 @@ def capture(
         raw_name, props, settings.signature_properties
     )
     original = raw_name if isinstance(raw_name, str) else str(raw_name)
-    with _signature_lock(signature):
+    with _signature_lock(signature), _released_after():
         for attempt in range(MAX_ATTEMPTS):
             try:
                 return _capture_once(
@@ -209,6 +209,19 @@ def capture(
                         f"the baseline of {signature} kept changing while it was compared"
                     ) from None
     raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def _released_after() -> Iterator[None]:
+    try:
+        yield
+    finally:
+        # Loaded by now if a comparison ran; a capture refused early loaded nothing to free.
+        import sys
+
+        workers = sys.modules.get("vizzly_tui.engine.workers")
+        if workers is not None:
+            workers.release_free_memory()
 
 
 def _capture_once(
@@ -266,7 +279,6 @@ def _capture_once(
             verify_png(png, max_pixels=settings.max_pixels, label="image")
         # The new baseline is written through the decision protocol (pending row, file, done),
         # so a crash between the file and the rows is finished by the next start.
-        files.atomic_write(current, png, durable=False)
         files.store_object(project, png, current_sha)
         if baseline_bytes is not None:
             files.store_object(project, baseline_bytes, baseline_sha)
@@ -309,7 +321,6 @@ def _capture_once(
                 details = _details(result, verdict)
             else:
                 record["status"] = "passed"
-        files.keep_current(project, current, png, current_sha)
     record["has_diff_clusters"] = bool(details and details.get("diff_clusters"))
     record["has_confirmed_regions"] = bool(details and details.get("confirmed_regions"))
     store.call(
@@ -320,6 +331,10 @@ def _capture_once(
         settings.signature_properties,
         baseline,
         baseline_sha,
+        (current, png),
+        # From now, not from when the writer gets to it: screenshots queued behind one that
+        # waits for a suspended lock holder must not each wait the whole timeout in turn.
+        time.monotonic() + CAPTURE_LOCK_TIMEOUT_S,
         transaction=False,
     )
     return CaptureResult(
@@ -361,6 +376,8 @@ def _record(
     signature_properties: tuple[str, ...],
     baseline_path: Path,
     compared_with: str | None,
+    current: tuple[Path, bytes],
+    deadline: float,
 ) -> None:
     """On the writer thread, under the project lock (like every review decision): the rows,
     and for a new baseline its file and `done`. Holding the lock means a review command in
@@ -370,19 +387,25 @@ def _record(
     order could deadlock against a process holding the lock and waiting for SQLite."""
     project = store.project
     assert store.db is not None
-    lock = decisions.project_lock(project, timeout=CAPTURE_LOCK_TIMEOUT_S)
+    lock = decisions.project_lock(project, timeout=max(0.0, deadline - time.monotonic()))
     try:
         lock.acquire()
     except Timeout as exc:
         raise StoreError(
-            f"another vizzly-tui process has held {project.lock_path} for "
-            f"{CAPTURE_LOCK_TIMEOUT_S} s (a suspended command?); the screenshot was not recorded"
+            f"another vizzly-tui process held {project.lock_path} for the "
+            f"{CAPTURE_LOCK_TIMEOUT_S:g} s this screenshot could wait (a suspended command?); "
+            "the screenshot was not recorded"
         ) from exc
     try:
         with store.db.atomic():
             decision_id = _upsert(
                 *result, image, signature_properties, baseline_path, compared_with
             )
+            # current/ changes with its row, under the lock: a capture that fails (the lock
+            # not free in time, a changed baseline, a full disk) leaves the old file with the
+            # old row, and a review command never sees a current file its row does not describe.
+            # History keeps these bytes too (objects/<sha256>.png, a hard link: no copy).
+            files.keep_current(project, current[0], current[1], result[1]["current_sha256"])
         if decision_id is None:
             return
         try:

@@ -52,6 +52,11 @@ def _describe(exc: Exception) -> tuple[int, str]:
     if isinstance(exc, ProjectNotFound | ConfigError):
         return EXIT_USAGE, str(exc)
     if isinstance(exc, sqlite3.DatabaseError | peewee.DatabaseError):
+        from vizzly_tui.store.bootstrap import damaged_message, is_damage
+
+        if is_damage(exc):
+            # Damage a statement met (a file past quick_check's size): say what to do, too.
+            return EXIT_DATABASE, damaged_message(Path(".vizzly/state.db"), str(exc))
         return EXIT_DATABASE, f"database problem: {exc}"
     if isinstance(exc, UnicodeDecodeError) and b"database" in exc.object:
         return EXIT_DATABASE, "database problem: state.db is damaged (unreadable schema text)"

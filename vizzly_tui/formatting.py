@@ -90,7 +90,14 @@ def action_text(result: ActionResult) -> str:
             )
         undid = f"  (undid {item['undid']})" if item.get("undid") else ""
         lines.append(f"  {what}  {item.get('signature') or ''}{change}{undid}")
-    if result.skipped:
+    if result.skipped and result.action == "undo":
+        lines.append(
+            f"Not undone, {len(result.skipped)} (captured again since: undoing would throw away "
+            "a result nobody reviewed; the next undo goes on to the decision before):"
+        )
+        for item in result.skipped:
+            lines.append(f"  {item.get('name') or item.get('id')}  {item['reason']}")
+    elif result.skipped:
         lines.append(f"Skipped {len(result.skipped)} (changed by another process meanwhile):")
         for item in result.skipped:
             lines.append(f"  {item.get('name') or item.get('id')}  {item['reason']}")

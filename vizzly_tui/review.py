@@ -55,9 +55,10 @@ Shown = tuple[Any, Any, str]
 class _Skip(Exception):
     """A step found its comparison changed since the command began: leave it and say why."""
 
-    def __init__(self, item: dict[str, Any], reason: str) -> None:
+    def __init__(self, item: dict[str, Any], reason: str, *, set_aside: int | None = None) -> None:
         super().__init__(reason)
         self.item = {**item, "reason": reason}
+        self.set_aside = set_aside  # a decision that can never be undone now (undo only)
 
 
 @dataclass
@@ -481,10 +482,13 @@ def _settings_reset_step(actor: str) -> Callable[[str], Decision | None]:
 def _undo_batch(
     store: Store, batch: str, action: str, *, actor: str, strict: bool = True
 ) -> ActionResult:
-    """Reverse a batch. `strict`: refuse before any file moves when one of its decisions
-    cannot be undone; otherwise (rolling back a failed batch) skip those and report them.
-    Either way each decision is checked again under the project lock, as a screenshot may
-    be recorded by another process meanwhile: then it is skipped and reported."""
+    """Reverse a batch. A decision that cannot be undone (its screenshot was captured again
+    since: restoring it would throw away a result nobody reviewed) is skipped and reported,
+    never touched; each is checked again under the project lock, as another process may
+    record a screenshot meanwhile. `strict` (a user's undo): the skipped decisions are set
+    aside (state `superseded`), so the next undo goes on to the decision before them instead
+    of stopping at them for ever. Not strict (rolling back a failed batch): they stay as
+    they are, reported by the caller."""
     originals = list(
         Decision.select()
         .where(
@@ -493,11 +497,19 @@ def _undo_batch(
         .order_by(Decision.id.desc())
     )
     if strict:
-        blocked = [reason for o in originals if (reason := decisions.undo_blocked(o))]
-        if blocked:
-            raise UsageError("cannot undo: " + "; ".join(blocked))
+        # A download replaced the whole baseline set in one decision: undoing part of it, or
+        # setting it aside and undoing older decisions over the set it installed, would mix
+        # two sets. It is refused whole until its reason is dealt with.
+        whole = [
+            reason
+            for o in originals
+            if o.action == "download" and (reason := decisions.undo_blocked(o))
+        ]
+        if whole:
+            raise UsageError("cannot undo: " + "; ".join(whole))
     undo_batch = uuid.uuid4().hex
     result = ActionResult(action, undo_batch)
+    blocked: list[int] = []
     for original in originals:
 
         def make(original: Decision = original) -> Decision:
@@ -506,7 +518,7 @@ def _undo_batch(
                 raise _Skip(_item(fresh), "already undone by another command")
             reason = decisions.undo_blocked(fresh)
             if reason is not None:
-                raise _Skip(_item(fresh), reason)
+                raise _Skip(_item(fresh), reason, set_aside=fresh.id)
             # `before` is what each file holds now (kept in objects/ so this undo can itself be
             # rolled back), not what the original decision left: others may have written since.
             changes = []
@@ -537,6 +549,8 @@ def _undo_batch(
             decision = _run_decision(store, make)
         except _Skip as skip:
             result.skipped.append(skip.item)
+            if skip.set_aside is not None:
+                blocked.append(skip.set_aside)
             continue
         except Exception as exc:
             if strict and result.items:
@@ -553,7 +567,20 @@ def _undo_batch(
             item = _item(decision)
             item["undid"] = original.action
             result.items.append(item)
+    if strict:
+        _set_aside(store, blocked)
     return result
+
+
+def _set_aside(store: Store, decision_ids: list[int]) -> None:
+    """Mark decisions that can no longer be undone, under the lock like every decision."""
+    if not decision_ids:
+        return
+    assert store.db is not None
+    with decisions.project_lock(store.project), store.db.atomic():
+        Decision.update(state="superseded").where(
+            Decision.id.in_(decision_ids) & (Decision.state == "done") & (Decision.undone == False)  # noqa: E712 - peewee builds SQL from ==
+        ).execute()
 
 
 def undo(store: Store, *, actor: str = "cli") -> ActionResult:

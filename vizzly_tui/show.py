@@ -134,3 +134,19 @@ def render_show(
                 marked |= sample_mask(extra, view, row_offset=pair.common)
         lines = plain_lines(picture, marked)
     return ShowPicture("  ".join(header), lines)
+
+
+def ansi_svg(output: str, *, title: str, width: int) -> str:
+    """`show`'s coloured output (its header and ANSI lines) as an SVG picture of a terminal,
+    for the README: Rich reads the escape codes back and draws each cell."""
+    import io
+
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(
+        record=True, file=io.StringIO(), width=width, color_system="truecolor", legacy_windows=False
+    )
+    for line in output.rstrip("\n").split("\n"):
+        console.print(Text.from_ansi(line), no_wrap=True, crop=True)
+    return console.export_svg(title=title)

@@ -185,3 +185,50 @@ def test_zoomed_in_pixels_are_crisp_blocks(pair) -> None:
 def test_unknown_mode_is_refused(pair) -> None:
     with pytest.raises(ValueError, match="unknown mode"):
         compose(pair, one_to_one(16, 8), Options(mode="sepia"))
+
+
+def test_a_4k_page_at_fit_is_an_area_average_with_its_thin_lines() -> None:
+    """3840x2160 into 160x88 (~1/24): blocks are reduced first, then box-filtered."""
+    from PIL import Image
+
+    from vizzly_tui.picture.sample import sample_image
+
+    rng = np.random.default_rng(7)
+    image = rgba(2160, 3840)
+    image[::97, :, :3] = rng.integers(0, 255, size=(23, 3840, 3), dtype=np.uint8)
+    image[:, 1913, :3] = 0  # a one-pixel dark line
+    view = fit(3840, 2160, 160, 88)
+    assert view.scale < 1 / 20
+    pil = Image.frombuffer("RGBX", (3840, 2160), image, "raw", "RGBX", 0, 1)
+    ours = sample_image(pil, view, (28, 28, 28)).astype(int)
+    # The exact area average of every display pixel, computed directly.
+    x_lo = int(np.ceil(-view.x0 * view.scale))
+    edges_x = view.x0 + np.arange(x_lo, 161 - x_lo) / view.scale
+    edges_y = view.y0 + np.arange(0, 89) / view.scale
+    exact = np.asarray(
+        pil.resize(
+            (len(edges_x) - 1, 88),
+            Image.Resampling.BOX,
+            box=(edges_x[0], edges_y[0], edges_x[-1], edges_y[-1]),
+        )
+    )[..., :3].astype(int)
+    inside = ours[:, x_lo : x_lo + exact.shape[1]]
+    assert np.abs(inside - exact).mean() < 3
+    assert np.abs(inside - exact).max() < 40
+    # The line still darkens its column on every row (a light grey, not lost).
+    luma = inside.mean(axis=2)
+    column = int(np.argmin(luma[1]))
+    assert (luma[:, column] < np.median(luma) - 5).all()
+
+
+def test_overlay_keeps_the_margins_around_the_image_dark() -> None:
+    """A wide view of a small image: only the image is faded, the margins stay BACKGROUND."""
+    from vizzly_tui.picture.compose import BACKGROUND
+
+    image = rgba(8, 16, (30, 40, 90))
+    pair = pair_from_arrays(image, image.copy())
+    view = fit(16, 8, 40, 8)  # 16 px wide, centred in 40: 12 px of margin each side
+    picture = compose(pair, view, Options(mode="overlay"))
+    assert (picture[:, :12] == BACKGROUND).all() and (picture[:, 28:] == BACKGROUND).all()
+    inside = picture[:, 12:28]
+    assert (inside > 100).all()  # the dark image, faded towards white

@@ -63,6 +63,10 @@ def test_an_older_builds_pair_is_still_shown_after_later_runs(store):
     first_images = queries_history.comparison_images(store.project, first)
     assert first_images.current.read_bytes() == RED
     newest = Comparison.select().order_by(Comparison.id.desc()).first()
+    # The diff image is written just after the verdict (off the SDK's critical path).
+    from vizzly_tui.engine import wait_for_diff
+
+    assert wait_for_diff(store.project.diffs_dir / newest.file_name, timeout=30)
     now = queries_history.comparison_images(store.project, newest.id)
     assert not now.historical
     assert now.current == store.project.current_dir / newest.file_name

@@ -116,7 +116,11 @@ def test_comparisons_hold_exactly_the_json(imported):
         assert row["file_name"] == identity.file_name(entry["name"], entry["signature"])
         assert row["baseline"] == f"/images/baselines/{row['file_name']}"
         assert row["cid"] == identity.comparison_id(row["signature"])
-        assert row["current_sha256"] is None
+        # Kept by the bootstrap right after the import (objects/), so the build stays
+        # viewable after a newer run replaces current/.
+        current = project / ".vizzly" / "current" / row["file_name"]
+        expected = hashlib.sha256(current.read_bytes()).hexdigest() if current.exists() else None
+        assert row["current_sha256"] == expected
         assert row["extra"] is None  # the 0.29.6 records carry no field outside the columns
         assert isinstance(row["updated_at"], int)
     assert Counter(r["status"] for r in found.values()) == STATUS_COUNTS[scenario]
@@ -314,7 +318,12 @@ def test_json_and_images_are_untouched(imported):
     after = snapshot(project)
     assert {k: after[k] for k in before} == before
     created = set(after) - set(before)
-    assert all(name.startswith("state.db") for name in created), created
+    objects = {name for name in created if name.startswith("objects/")}
+    assert all(name.startswith("state.db") for name in created - objects), created
+    # objects/ holds copies of the imported images, by their sha256 (history keeps them).
+    for name in objects:
+        assert name == f"objects/{hashlib.sha256(after[name]).hexdigest()}.png"
+        assert after[name] in before.values()
 
 
 def test_second_bootstrap_imports_nothing_more(imported):

@@ -3,6 +3,7 @@ ignore regions with a recompare, and another process's commit showing up while i
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import time
@@ -128,6 +129,16 @@ async def test_ignore_a_cluster_recompares_then_delete_the_region(scenario_proje
         await settle(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         preview = screen_text(app)
         assert "padded by 4 px" in preview and "local region" in preview
+        # The padded box is drawn on the comparison's picture before anything is saved.
+        c = app.detail.clusters[0]
+        c = c.get("boundingBox", c)
+        picture = app.screen.picture
+        assert picture.options.guides
+        assert picture.options.regions == (
+            (c["x"] - 4, c["y"] - 4, c["width"] + 8, c["height"] + 8),
+        )
+        await settle(pilot, lambda: not picture.busy and picture.view is not None)
+        assert db_rows(project, "SELECT COUNT(*) FROM region") == [(0,)]
         await pilot.press("y")
         # Saved and compared again at once: the only change is now ignored.
         await settle(pilot, lambda: app.detail is not None and app.detail.status == "passed")
@@ -169,17 +180,19 @@ async def test_a_commit_by_another_process_shows_within_half_a_second(scenario_p
         await pilot.press("j", "j")
         assert app.query_one(ComparisonList).selected.name == "login"
         cid = db_rows(project, "SELECT cid FROM comparison WHERE name = 'dashboard'")[0][0]
-        proc = subprocess.Popen(
-            [sys.executable, "-c", ACCEPT_SCRIPT, str(project), cid],
-            stdout=subprocess.PIPE,
-            text=True,
+        # Timed from the other process's commit (the line it prints right after), not from
+        # its start or its exit: interpreter start-up and shutdown are not the app's delay.
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", ACCEPT_SCRIPT, str(project), cid, stdout=subprocess.PIPE
         )
-        while proc.poll() is None:  # let the app run while the other process works
-            await pilot.pause(0.01)
-        committed = float(proc.stdout.read().strip())
-        await settle(pilot, lambda: "dashboard" not in row_names(app), timeout=5)
+        committed = float((await asyncio.wait_for(proc.stdout.readline(), 30)).strip())
+        deadline = time.time() + 5
+        while "needs review (4)" not in screen_text(app) and time.time() < deadline:
+            await pilot.pause(0.005)
         shown = time.time()
+        await proc.wait()
         assert "needs review (4)" in screen_text(app)
+        assert "dashboard" not in row_names(app)
         assert shown - committed < 0.5, f"shown {shown - committed:.3f}s after the commit"
         # The cursor stayed on the item the user was looking at.
         assert app.query_one(ComparisonList).selected.name == "login"

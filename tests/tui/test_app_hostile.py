@@ -74,10 +74,12 @@ async def test_markup_in_properties_and_search_is_shown_as_typed(tmp_path):
         # The browser filter is named in the notices and a toast, as it is spelt.
         await pilot.press("b")
         await settle(pilot, lambda: "browser [/]" in screen_text(app))
+        await pilot.press("a")  # the result toast names the variant "[/]"
+        await settle(pilot, lambda: "Accepted" in screen_text(app))
         await pilot.press("b")
         await settle(pilot, lambda: "browser [b]bold" in screen_text(app))
         await pilot.press("b", "b", "b", "slash", *"[/")  # search text is markup-free too
         await settle(pilot, lambda: "search “[/”" in screen_text(app))
-        await pilot.press("escape", "a")  # the result toast names the variant "[/]"
-        await settle(pilot, lambda: "Accepted" in screen_text(app))
+        await pilot.press("escape")
+        await settle(pilot, lambda: "search “[/”" in screen_text(app))
         assert app.return_code is None  # still running

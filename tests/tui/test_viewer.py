@@ -327,3 +327,100 @@ async def test_a_truncated_image_says_so_on_the_screen(tmp_path) -> None:
         text = "\n".join("".join(s.text for strip in line for s in strip) for line in update.strips)
         assert "cannot show this comparison" in text
         assert "truncated" in text
+
+
+def cursor_columns(app) -> list[tuple[int, int]]:
+    """(row, column) of every cell drawn in the inspector cursor's magenta."""
+    image = app.screen.query_one(ImageView)
+    found = []
+    for y in range(image.size.height):
+        column = 0
+        for segment in image.render_line(y):
+            colour = segment.style.color if segment.style else None
+            if colour is not None and colour.triplet == (255, 0, 255):
+                found.extend((y, column + i) for i in range(len(segment.text)))
+            column += len(segment.text)
+    return found
+
+
+async def test_side_by_side_inspector_points_at_the_same_pixel_in_both_panes(subject) -> None:
+    app = ViewerApp(subject)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await press(pilot, "1", "N", "i")
+        image = app.screen.query_one(ImageView)
+        view = image.view
+        assert view is not None and view.scale == 1.0
+        x, y = image.cursor
+        marks = cursor_columns(app)
+        # One cell in the baseline pane and one in the current pane, same row, each at the
+        # cursor's image column within its pane (the current pane is right-aligned).
+        left = int(x - view.x0)
+        right = image.size.width - view.out_w + left
+        assert marks == [(int(y - view.y0) // 2, left), (int(y - view.y0) // 2, right)]
+        await press(pilot, "right")
+        assert [c for _, c in cursor_columns(app)] == [left + 1, right + 1]
+        await press(pilot, "2")
+        assert len(cursor_columns(app)) == 1  # one picture, one cursor
+
+
+async def test_n_finds_the_next_cluster_already_drawn(subject) -> None:
+    app = ViewerApp(subject)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        image = app.screen.query_one(ImageView)
+        for expected in ("cluster 1/3", "cluster 2/3", "cluster 3/3", "cluster 1/3"):
+            hits = image.from_cache
+            await press(pilot, "n")
+            assert expected in status(app)
+            # The jump was a cache lookup: its picture was drawn ahead by the last worker.
+            assert image.from_cache == hits + 1
+        await press(pilot, "2", "1")  # another mode: the next cluster is drawn ahead there too
+        hits = image.from_cache
+        await press(pilot, "n")
+        assert "cluster 2/3" in status(app) and "side-by-side" in title(app)
+        assert image.from_cache == hits + 1
+
+
+@pytest.mark.parametrize("system", ["16", "256"])
+def test_quantised_pictures_reach_the_console_as_the_chosen_entries(system: str) -> None:
+    """Rich maps each RGB style colour back to a palette entry on a 16/256-colour console:
+    the entry must be the one the picture's quantisation chose (light grey text on white
+    became white on white in 16 colours when the xterm RGB was sent)."""
+    import numpy as np
+    from rich.color import ColorSystem
+
+    from vizzly_tui.picture.cells import cell_pixels, half_block_rows
+    from vizzly_tui.tui.viewer.render import picture_strips
+
+    picture = np.array(
+        [
+            [[229, 229, 229], [255, 255, 255], [127, 127, 127], [205, 0, 0], [0, 0, 0]],
+            [[255, 255, 255], [255, 255, 255], [40, 40, 40], [250, 250, 250], [0, 90, 200]],
+        ],
+        dtype=np.uint8,
+    )
+    console = ColorSystem.STANDARD if system == "16" else ColorSystem.EIGHT_BIT
+    wanted = cell_pixels(half_block_rows(picture, system), system)[0]
+    sent = []
+    for segment in picture_strips(picture, system)[0]:
+        style = segment.style
+        for char in segment.text:
+            bg = style.bgcolor.downgrade(console).number
+            fg = style.color.downgrade(console).number if char != " " else bg
+            sent.append((fg, bg))
+    assert sent == wanted
+    assert wanted[0][0] != wanted[0][1]  # the light grey stays apart from the white
+
+
+@pytest.mark.parametrize("system", ["16", "256"])
+def test_every_palette_entry_survives_richs_mapping(system: str) -> None:
+    from rich.color import Color, ColorSystem, ColorTriplet
+
+    from vizzly_tui.tui.viewer.render import console_rgb
+
+    console = ColorSystem.STANDARD if system == "16" else ColorSystem.EIGHT_BIT
+    entries = range(16) if system == "16" else range(16, 256)
+    for index in entries:
+        triplet = ColorTriplet(*console_rgb(index, system))
+        assert Color.from_triplet(triplet).downgrade(console).number == index

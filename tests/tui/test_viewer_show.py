@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from pathlib import Path
@@ -124,3 +125,17 @@ def test_show_of_a_damaged_image_is_a_clear_error(project: Path) -> None:
     result = run(project, "page", "--width", "40")
     assert result.exit_code == 2, result.output
     assert "truncated" in result.output and "internal error" not in result.output
+
+
+def test_the_readme_picture_draws_shows_cells_in_their_colours(project: Path) -> None:
+    """ansi_svg (the screenshots script's `show` picture) keeps the text and the colours."""
+    from vizzly_tui.show import ansi_svg
+
+    env = {"COLORTERM": "truecolor", "NO_COLOR": ""}
+    result = run(project, "page", "--width", "80", "--color", "always", env=env)
+    svg = ansi_svg(result.output, title="$ vizzly-tui show page", width=80)
+    text = html.unescape(svg).replace("\xa0", " ")
+    assert svg.startswith("<svg") and "$ vizzly-tui show page" in text
+    assert "page  [failed]  overlay  320x180" in text  # the header line
+    assert "#ff2041" in svg  # the change tint (255, 32, 65) as a cell colour
+    assert "\x1b" not in svg and "[0m" not in text  # every escape code read, none printed

@@ -1,10 +1,10 @@
 """Per-pixel masks of a comparison, for pictures (the review app's viewer, `vizzly-tui show`).
 
 `compare_arrays` keeps its masks internal (it only needs counts, clusters and the diff PNG);
-a viewer needs the pixels themselves to tint changes and anti-aliasing at any zoom. This is
-the same pipeline as compare_arrays steps 3-5 (exact-equality candidates, ΔE2000 above the
-threshold, the anti-aliasing tests), kept in its own small function so the comparison hot
-path stays untouched.
+a viewer needs the pixels themselves to tint changes and anti-aliasing at any zoom. The masks
+come from the comparison's own stripe scan (scan.py), so they cannot drift from what the
+comparison counts, and their memory is the comparison's: a byte or three a pixel for the
+masks, per-pixel temporaries for one stripe of rows at a time.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .antialias import antialiased, may_be_antialiasing
-from .colour import delta_e_rgba
+from .scan import scan
+
+#: Rows per stripe: the same budget as compare.py's (about a million pixels a stripe).
+STRIPE_PIXELS = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,25 +51,12 @@ def diff_masks(
     common = min(baseline.shape[0], current.shape[0])
     a32 = baseline.view(np.uint32).reshape(baseline.shape[0], width)[:common]
     b32 = current.view(np.uint32).reshape(current.shape[0], width)[:common]
-    changed = np.zeros(common * width, dtype=bool)
-    aa = np.zeros(common * width, dtype=bool)
-    candidates = np.flatnonzero(a32 != b32)
-    hits = flagged = np.empty(0, dtype=np.intp)
-    if candidates.size:
-        first = a32.ravel()[candidates].view(np.uint8).reshape(-1, 4)
-        second = b32.ravel()[candidates].view(np.uint8).reshape(-1, 4)
-        above = np.flatnonzero(delta_e_rgba(first, second, saturate_at=threshold) > threshold)
-        hits = candidates[above]
-        changed[hits] = True
-        if antialiasing and hits.size:
-            maybe = np.flatnonzero(may_be_antialiasing(first[above], second[above]))
-            if maybe.size:
-                ys, xs = np.divmod(hits[maybe], width)
-                is_aa = antialiased(a32, b32, ys, xs)
-                flagged = hits[maybe[is_aa]]
-                changed[flagged] = False
-                aa[flagged] = True
-    changed_index = hits[changed[hits]] if flagged.size else hits
-    return DiffMasks(
-        changed.reshape(common, width), aa.reshape(common, width), changed_index, flagged
-    )
+    found = scan(a32, b32, threshold, antialiasing, max(1, STRIPE_PIXELS // max(width, 1)))
+    if found is None:
+        empty = np.zeros((common, width), dtype=bool)
+        none = np.empty(0, dtype=np.intp)
+        return DiffMasks(empty, empty, none, none)
+    # The intensity image is the comparison's, not the picture's: drop it now.
+    found.intensity = None  # type: ignore[assignment]
+    aa_index = np.flatnonzero(found.aa) if found.aa_count else np.empty(0, dtype=np.intp)
+    return DiffMasks(found.changed, found.aa, found.changed_indices(), aa_index)

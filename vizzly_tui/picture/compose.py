@@ -104,7 +104,7 @@ def _hatch(view: View) -> np.ndarray:
 
 def layer(pair: Pair, side: str, view: View) -> np.ndarray:
     """One image sampled into the view; rows it lacks (height difference) hatched."""
-    image = pair.pil_images[side]
+    image = pair.pil_image(side)
     if image is None:
         out = np.empty((view.out_h, view.out_w, 3), dtype=np.uint8)
         out[:] = BACKGROUND
@@ -198,6 +198,12 @@ def compose(pair: Pair, view: View, options: Options, *, out_w: int | None = Non
         base = pair.current if pair.current is not None else pair.baseline
         side = "current" if base is pair.current else "baseline"
         picture = _faded(layer(pair, side, view))
+        # Only the image is faded: a margin faded to light grey would merge with the page's
+        # own light edges and the image's outline would be lost.
+        x_lo, x_hi, y_lo, y_hi = spans(view, pair.width, pair.height)
+        image = picture[y_lo:y_hi, x_lo:x_hi].copy()
+        picture[:] = BACKGROUND
+        picture[y_lo:y_hi, x_lo:x_hi] = image
         _marks(pair, view, picture)
         _clusters(pair, view, picture, options.active_cluster)
     elif mode == "onion":

@@ -95,22 +95,26 @@ class Pair:
         return self.baseline if side == "baseline" else self.current
 
     @cached_property
-    def pil_images(self) -> dict[str, Image.Image | None]:
-        """Pillow views of the two arrays (sharing their memory), made once."""
-        images: dict[str, Image.Image | None] = {}
-        for side in ("baseline", "current"):
-            array = self.image(side)
-            if array is None:
-                images[side] = None
-                continue
+    def _pil(self) -> dict[str, Image.Image | None]:
+        return {}
+
+    def pil_image(self, side: str) -> Image.Image | None:
+        """A Pillow view of one array (sharing its memory), made on first use: an overlay
+        needs only the current image, and checking a 4K image for alpha costs ~5 ms."""
+        if side in self._pil:
+            return self._pil[side]
+        array = self.image(side)
+        image = None
+        if array is not None:
             array = np.ascontiguousarray(array)
             height, width = array.shape[:2]
             # Opaque images are sampled as RGBX: Pillow would premultiply a whole RGBA image
             # before every resize (30 ms at 4K) for an alpha that is 255 everywhere.
             opaque = bool((array.view(np.uint32) >= np.uint32(0xFF000000)).all())
             mode = "RGBX" if opaque else "RGBA"
-            images[side] = Image.frombuffer(mode, (width, height), array, "raw", mode, 0, 1)
-        return images
+            image = Image.frombuffer(mode, (width, height), array, "raw", mode, 0, 1)
+        self._pil[side] = image
+        return image
 
     @cached_property
     def changed_points(self) -> tuple[np.ndarray, np.ndarray]:

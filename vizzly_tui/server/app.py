@@ -43,13 +43,15 @@ class ServerState:
             max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="vizzly-compare"
         )
     )
-    # Cheap reads for /health on their own thread: queued behind a burst of comparisons in
-    # `pool`, /health went silent for seconds, and a silent server is taken for a dead one.
-    light: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="vizzly-health"
-        )
+    # Reads (/health, report data, a comparison) get threads of their own: comparisons and
+    # writer commands may block the main pool for long (a big image, a review command
+    # suspended while holding the project lock, a burst of screenshots), and /health must
+    # still answer: a silent server is taken for a dead one.
+    read_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=2, thread_name_prefix="vizzly-read")
     )
+    # One big (over capture.BIG_PIXELS) screenshot at a time reaches the comparison threads.
+    big_gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(1))
     hub: EventHub | None = None
     cloud_token: str | None = None  # --token of serve/run, for POST /api/baselines/download
 
@@ -57,6 +59,11 @@ class ServerState:
         """Run blocking work (a comparison, a writer command) off the event loop."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.pool, lambda: fn(*args, **kwargs))
+
+    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a read-only query off the event loop, never queued behind `run`'s work."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.read_pool, lambda: fn(*args, **kwargs))
 
 
 def make_app(state: ServerState) -> web.Application:
@@ -68,7 +75,7 @@ def make_app(state: ServerState) -> web.Application:
     watcher = DataVersionWatcher(
         state.store.project.db_path, immutable=bool(db is not None and db.immutable_reads)
     )
-    state.hub = EventHub(watcher, lambda: state.run(routes.report_snapshot, state))
+    state.hub = EventHub(watcher, lambda: state.read(routes.report_snapshot, state))
     routes.register(app, state)
 
     async def start_hub(_app: web.Application) -> None:
@@ -81,7 +88,7 @@ def make_app(state: ServerState) -> web.Application:
 
     async def stop_pool(_app: web.Application) -> None:
         state.pool.shutdown(wait=True, cancel_futures=False)
-        state.light.shutdown(wait=True, cancel_futures=False)
+        state.read_pool.shutdown(wait=True, cancel_futures=False)
 
     app.on_startup.append(start_hub)
     app.on_shutdown.append(stop_hub)

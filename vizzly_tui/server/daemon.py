@@ -213,12 +213,13 @@ def start_daemon(
     every user of the machine can read in `ps`).
 
     Two starts at once must not both spawn: the check, the spawn and the wait for /health
-    happen under `.vizzly/server.lock`, so the second one finds the first one's server."""
+    happen under `.vizzly/daemon.lock`, so the second one finds the first one's server. (Not
+    `server.lock`: the server it starts holds that one for its whole life.)"""
     from filelock import FileLock, Timeout
 
     try:
         lock = FileLock(
-            str(project.vizzly_dir / "server.lock"),
+            str(project.vizzly_dir / "daemon.lock"),
             timeout=max(START_TIMEOUT_S, DOWNLOAD_START_TIMEOUT_S) + 10,
         )
         with lock:

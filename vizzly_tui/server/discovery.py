@@ -8,6 +8,9 @@ import contextlib
 import json
 import os
 import socket
+from pathlib import Path
+
+from filelock import FileLock, Timeout
 
 from vizzly_tui.project import Project
 
@@ -52,6 +55,26 @@ def discard_stale_server_json(project: Project) -> str | None:
         return None  # not ours to judge: leave a file we cannot read alone
     if pid == os.getpid() or (_pid_alive(pid) and _port_answers(port)):
         return None
+    # A server holds server.lock from before it writes server.json until it exits: when the
+    # lock is taken, a server is starting (its new file may have replaced the one just read).
+    claim = FileLock(str(project.vizzly_dir / "server.lock"), timeout=0, thread_local=False)
+    try:
+        claim.acquire()
+    except Timeout:
+        return None
+    except OSError:  # no lock file can be made here (read-only): then no server runs here
+        return _remove(path, pid, port)
+    try:
+        try:
+            unchanged = int(json.loads(path.read_text())["pid"]) == pid
+        except (OSError, ValueError, TypeError, KeyError):
+            unchanged = False
+        return _remove(path, pid, port) if unchanged else None
+    finally:
+        claim.release()
+
+
+def _remove(path: Path, pid: int, port: int) -> str | None:
     with contextlib.suppress(FileNotFoundError):
         try:
             path.unlink()

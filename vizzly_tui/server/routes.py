@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from vizzly_tui import capture as capture_module
 from vizzly_tui import review
 from vizzly_tui.capture import LOCAL_BASELINE_HEADER, capture
 from vizzly_tui.errors import CorruptDatabase, NotFound, VizzlyError
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from vizzly_tui.server.app import ServerState
 
 STATE: web.AppKey[Any] = web.AppKey("vizzly_state")
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 IMAGE_HEADERS = {
     "Content-Type": "image/png",
     "Cache-Control": "no-store, no-cache, must-revalidate",
@@ -133,6 +135,17 @@ def _readable(message: str) -> str:
     return _OBJECT_REPR.sub("", message).replace("image file:", "image:")
 
 
+def _pixels(png: bytes) -> int:
+    # Imported here: the server starts without the engine (it loads after the first listen).
+    from vizzly_tui.engine import ImageError, read_png_size
+
+    try:
+        width, height = read_png_size(png)
+    except ImageError:
+        return 0  # capture refuses it with the reason
+    return width * height
+
+
 async def screenshot(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
     body = await read_json(request, state.max_body_bytes)
@@ -147,15 +160,19 @@ async def screenshot(request: web.Request) -> web.Response:
     except inputs.RequestError as exc:
         return web.json_response(exc.body, status=exc.status)
     try:
-        result = await state.run(
-            capture,
-            state.store,
-            state.build_id,
-            req.raw_name,
-            req.image,
-            req.properties,
-            state.settings,
-        )
+        # A big screenshot waits for its turn here, not on a comparison thread: waiting
+        # there, a burst of big ones would take every thread and starve the small ones.
+        gate = state.big_gate if _pixels(req.image) > capture_module.BIG_PIXELS else None
+        async with gate or contextlib.nullcontext():
+            result = await state.run(
+                capture,
+                state.store,
+                state.build_id,
+                req.raw_name,
+                req.image,
+                req.properties,
+                state.settings,
+            )
     except InvalidName as exc:
         return web.json_response(
             {"error": "Invalid screenshot name", "details": str(exc), "tddMode": True}, status=400
@@ -179,7 +196,7 @@ async def screenshot(request: web.Request) -> web.Response:
 
 async def flush(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
-    counts = await state.run(queries.summary, state.build_id)
+    counts = await state.read(queries.summary, state.build_id)
     summary = {k: counts[k] for k in ("total", "passed", "failed", "new", "errors")}
     return web.json_response({"success": True, "summary": summary})
 
@@ -206,8 +223,7 @@ def _health_data(state: ServerState) -> tuple[dict[str, Any] | None, dict[str, A
 
 async def health(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
-    loop = asyncio.get_running_loop()
-    baseline, stats = await loop.run_in_executor(state.light, _health_data, state)
+    baseline, stats = await state.read(_health_data, state)
     return web.json_response(
         {
             "status": "ok",
@@ -229,7 +245,7 @@ async def health(request: web.Request) -> web.Response:
 async def report_data(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
     try:
-        snapshot = await state.run(report_snapshot, state)
+        snapshot = await state.read(report_snapshot, state)
     except Exception:
         return json_error(500, "Failed to read report data")
     return web.json_response(snapshot)
@@ -248,7 +264,7 @@ def _comparison(state: ServerState, key: str) -> dict[str, Any] | None:
 async def comparison(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
     key = request.match_info["key"]  # aiohttp has already percent-decoded it (`|` in signatures)
-    data = await state.run(_comparison, state, key)
+    data = await state.read(_comparison, state, key)
     if data is None:
         return json_error(404, "No report data found")
     if not data:
@@ -275,7 +291,7 @@ async def _requested_id(
     cid = body.get("id") if isinstance(body, dict) else None
     if not isinstance(cid, str) or not cid:
         return json_error(400, missing)
-    if not await state.run(_exists, cid):
+    if not await state.read(_exists, cid):
         return json_error(404, f"Comparison not found with ID: {cid}")
     return cid
 
@@ -391,13 +407,17 @@ async def image(request: web.Request) -> web.StreamResponse:
         if pending is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.wrap_future(pending), 30)
-    # Only a regular file whose resolved path is inside one of the three image folders: a
-    # symlink such as current/x.png -> ../state.db must not hand out the database (issue 7).
+        # Only a regular PNG file whose resolved path is inside one of the three image folders: a
+    # symlink such as current/x.png -> ../state.db must not hand out the database (issue 7),
+    # nor a hard link to it (same inode, no path to check), hence the PNG signature.
     base = project.vizzly_dir.resolve()
     try:
         found = path.parent in {base / name for name in files.IMAGE_FOLDERS} and stat.S_ISREG(
             path.stat().st_mode
         )
+        if found:
+            with path.open("rb") as fh:
+                found = fh.read(len(PNG_SIGNATURE)) == PNG_SIGNATURE
     except OSError:  # missing, or a name longer than the filesystem allows
         found = False
     if not found:

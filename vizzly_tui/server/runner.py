@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from filelock import FileLock, Timeout
 
 from vizzly_tui.capture import CaptureSettings, finish_build, start_build
 from vizzly_tui.config import Config
@@ -45,6 +46,7 @@ class Server:
     runner: web.AppRunner
     port: int
     registry: Any | None
+    claim: FileLock | None = None
 
     @property
     def url(self) -> str:
@@ -139,6 +141,27 @@ def remove_server_json(project: Project) -> None:
             path.unlink()
 
 
+def claim_project(project: Project) -> FileLock:
+    """Held while a server serves the project (released by the OS if it is killed): a second
+    server would split the screenshots into two builds, replace the first's server.json and
+    write the same current/ files from another process."""
+    # A short wait: a command checking for a stale server.json holds it for a moment.
+    claim = FileLock(str(project.vizzly_dir / "server.lock"), timeout=2, thread_local=False)
+    try:
+        claim.acquire()
+    except Timeout:
+        try:
+            info = json.loads((project.vizzly_dir / "server.json").read_text())
+            where = f" (pid {info['pid']}, port {info['port']})"
+        except (OSError, ValueError, TypeError, KeyError):
+            where = ""
+        raise ServerError(
+            f"another vizzly-tui server is already serving {project.root}{where}. Send your "
+            "tests to it (the SDKs find it through .vizzly/server.json), or stop it first."
+        ) from None
+    return claim
+
+
 async def start_server(
     store: Store,
     config: Config,
@@ -147,6 +170,35 @@ async def start_server(
     set_baseline: bool = False,
     echo: Echo = print,
     on_screenshot: Callable[[dict[str, Any]], None] | None = None,
+) -> Server:
+    project = store.project
+    if store.writer is None:  # read-only: start_build says why, before any lock file is made
+        start_build(store, kind)
+    claim = claim_project(project)
+    try:
+        return await _start_claimed(
+            store,
+            config,
+            kind=kind,
+            set_baseline=set_baseline,
+            echo=echo,
+            on_screenshot=on_screenshot,
+            claim=claim,
+        )
+    except BaseException:
+        claim.release()
+        raise
+
+
+async def _start_claimed(
+    store: Store,
+    config: Config,
+    *,
+    kind: str,
+    set_baseline: bool,
+    echo: Echo,
+    on_screenshot: Callable[[dict[str, Any]], None] | None,
+    claim: FileLock,
 ) -> Server:
     project = store.project
     for notice in store.notices:  # e.g. an empty state.db was recreated
@@ -195,7 +247,7 @@ async def start_server(
             )
         except Exception as exc:
             echo(f"warning: could not register in the server registry: {exc}")
-    return Server(state, runner, port, registry)
+    return Server(state, runner, port, registry, claim)
 
 
 async def stop_server(server: Server, *, status: str = "finished") -> None:
@@ -206,8 +258,12 @@ async def stop_server(server: Server, *, status: str = "finished") -> None:
             server.registry.unregister(port=server.port, directory=project.root)
         with contextlib.suppress(Exception):
             server.registry.close()
-    await server.runner.cleanup()
-    finish_build(server.state.store, server.state.build_id, status)
+    try:
+        await server.runner.cleanup()
+        finish_build(server.state.store, server.state.build_id, status)
+    finally:
+        if server.claim is not None:
+            server.claim.release()
 
 
 def _stop_event() -> asyncio.Event:

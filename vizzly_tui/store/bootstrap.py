@@ -69,15 +69,37 @@ def location_is_read_only(project: Project) -> bool:
     return not os.access(folder, os.W_OK)
 
 
+def check_project_db(path: Path) -> None:
+    """`check_file`, and refuse a state.db that is a symbolic link: SQLite would follow it
+    and write the database, its -wal and -shm outside `.vizzly/` (even create a dangling
+    link's target), where nothing else of the project lives."""
+    if path.is_symlink():
+        raise NotADatabase(
+            f"{path} is a symbolic link (to {os.readlink(path)}): vizzly-tui keeps state.db "
+            "inside .vizzly/ and does not follow it. Replace the link with the file itself."
+        )
+    check_file(path)
+
+
 def check_file(path: Path) -> None:
     """Refuse a file that is not SQLite, or an SQLite file stamped by another application."""
     if not path.exists():
         return
     if path.is_dir():
         raise NotADatabase(f"{path} is a directory, not a database. Move it away and retry.")
+    if not path.is_file():
+        # A FIFO would block the first read forever; a device is nobody's database.
+        raise NotADatabase(
+            f"{path} is not a regular file (a FIFO, socket or device), not a database. "
+            "Move it away and retry."
+        )
     try:
-        with path.open("rb") as fh:
+        # O_NONBLOCK: should it be swapped for a FIFO after the check, open still returns.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
             header = fh.read(100)
+    except BlockingIOError:
+        header = b"not a regular file"
     except OSError as exc:
         raise StoreError(f"cannot read {path}: {exc.strerror}") from exc
     if len(header) == 0:
@@ -201,7 +223,7 @@ def _open_migration_connection(path: Path) -> pw.SqliteDatabase:
 def ensure_schema(project: Project) -> BootstrapReport:
     """Create or migrate the database and recover interrupted decisions. Safe to race."""
     path = project.db_path
-    check_file(path)
+    check_project_db(path)
     if location_is_read_only(project):
         raise ReadOnlyStore(
             f"{project.vizzly_dir} is read-only: vizzly-tui cannot create or update state.db here."
@@ -220,7 +242,7 @@ def ensure_schema(project: Project) -> BootstrapReport:
 
 def _ensure_schema_locked(project: Project, report: BootstrapReport) -> None:
     path = project.db_path
-    check_file(path)  # again: another process may have created it while we waited
+    check_project_db(path)  # again: another process may have created it while we waited
     project.ensure_dirs()
     db = _open_migration_connection(path)
     try:
@@ -253,6 +275,12 @@ def _ensure_schema_locked(project: Project, report: BootstrapReport) -> None:
                     f"{path}: migration left {len(violations)} foreign-key violations "
                     f"(first: {violations[0]}). Restore a backup or move the file aside."
                 )
+        from vizzly_tui.store.import_images import keep_imported_images
+
+        # Right after 001 imported the JSON files (it records no image hashes): current/
+        # and baselines/ hold the imported build's images only until the next run.
+        if any(str(name).startswith("001_") for name in report.applied or ()):
+            keep_imported_images(db, project)
         if db.execute_sql("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
             db.execute_sql(f"PRAGMA application_id = {APPLICATION_ID}")
         from vizzly_tui.store.recovery import recover

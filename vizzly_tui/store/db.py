@@ -70,6 +70,15 @@ class SplitDatabase(pw.SqliteDatabase):
             raise
         return conn
 
+    def rollback(self) -> None:
+        # On SQLITE_FULL or SQLITE_IOERR SQLite may already have rolled the transaction back;
+        # a ROLLBACK then fails with "no transaction is active" and would hide the real error
+        # (a full disk) behind that one.
+        conn = self.connection() if not self.is_closed() else None
+        if conn is not None and not conn.in_transaction:
+            return
+        super().rollback()
+
     def data_version(self) -> int:
         """Changes whenever another connection (any process, our writer too) commits."""
         return self.execute_sql("PRAGMA data_version").fetchone()[0]

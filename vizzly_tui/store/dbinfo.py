@@ -26,7 +26,7 @@ def describe(project: Project) -> dict[str, Any]:
     }
     if not path.exists():
         return data
-    bootstrap.check_file(path)
+    bootstrap.check_project_db(path)
     # On a read-only location a WAL database opens only as immutable (no -shm can be made).
     read_only = bootstrap.location_is_read_only(project)
     conn = sqlite3.connect(readonly_uri(path, immutable=read_only), uri=True)

@@ -80,6 +80,7 @@ class Store:
 def open_store(project: Project, *, write: bool = True) -> Store:
     """Open the project's store. `write=False` opens readers only (no writer thread)."""
     path = project.db_path
+    bootstrap.check_project_db(path)
     if bootstrap.location_is_read_only(project):
         return _open_read_only_location(project)
     if not write and not path.exists() and not project.legacy_files():
@@ -103,7 +104,7 @@ def _open_read_only_location(project: Project) -> Store:
                 "into state.db. Run vizzly-tui once where the folder is writable."
             )
         return Store(project, None, read_only=True, notices=[notice])
-    bootstrap.check_file(path)
+    bootstrap.check_project_db(path)
     wal = path.with_name(path.name + "-wal")
     # A WAL database opens on a read-only filesystem only as immutable, and immutable ignores
     # the -wal file: say so when that file holds commits we cannot see.

@@ -148,13 +148,13 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
                 with Vertical(id="comparisons-pane", classes="pane"):
                     yield Input(placeholder="search by name", id="search", classes="-hidden")
                     yield ComparisonList(id="comparisons")
-            with Vertical(id="right"):
-                with Vertical(id="detail-pane", classes="pane"):
-                    yield DetailView(id="detail")
+                # Under the list, not under the picture: the detail gets the whole height.
                 with Vertical(id="baselines-pane", classes="pane"):
                     yield BaselinesTable(id="baselines")
                 with Vertical(id="regions-pane", classes="pane"):
                     yield RegionsTable(id="regions")
+            with Vertical(id="right"), Vertical(id="detail-pane", classes="pane"):
+                yield DetailView(id="detail")
         yield Static("", id="notices")
         yield KeysFooter(id="footer")
 
@@ -179,7 +179,7 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
                 self.theme = self.settings.theme
             else:
                 self.notify(f"unknown theme {self.settings.theme!r}", severity="warning")
-        self.main.set_class(self.size.width < 110, "-narrow")
+        self._size_classes(self.size.width, self.size.height)
         self.main.query_one(ComparisonList).focus()
         self._update_notices()
         if self.store.db is None:
@@ -192,7 +192,12 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
         self.request_refresh()
 
     def on_resize(self, event: events.Resize) -> None:
-        self.main.set_class(event.size.width < 110, "-narrow")
+        self._size_classes(event.size.width, event.size.height)
+
+    def _size_classes(self, width: int, height: int) -> None:
+        self.main.set_class(width < 110, "-narrow")
+        self.main.set_class(height < 30, "-short")
+        self.main.set_class(height >= 50, "-tall")
 
     @property
     def main(self) -> Screen:
@@ -304,7 +309,7 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
         (used by the tests, the screenshots script and the benchmark)."""
         if self.list_data is None or self._refresh_running or self._refresh_pending:
             return False
-        if not self.list_data.rows:
+        if not self.list_data.total:
             return True
         if self.detail is None:
             return False

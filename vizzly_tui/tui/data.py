@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import peewee as pw
+
 from vizzly_tui.formatting import printable
 from vizzly_tui.store import queries_history
 from vizzly_tui.store.store import Store
@@ -34,12 +36,6 @@ FILTER_LABELS = {
     "all": "all",
 }
 LOCAL_RUN_KINDS = ("run", "serve", "import")
-
-# Priority of the review queue: failed, new, rejected, error, passed (issue 8). The first
-# status is used, so a comparison accepted a moment ago keeps its place in "all".
-_RANK_SQL = """CASE COALESCE(c.initial_status, c.status)
-    WHEN 'failed' THEN 5 WHEN 'new' THEN 4 WHEN 'baseline-created' THEN 4
-    WHEN 'rejected' THEN 3 WHEN 'error' THEN 2 ELSE 1 END"""
 
 
 @dataclass(frozen=True)
@@ -83,11 +79,21 @@ class Query:
 
 @dataclass(frozen=True)
 class ListData:
+    """One state of the list: its row count and a window of rows around the viewport."""
+
     query: Query
+    total: int
+    start: int  # the list position of rows[0]
     rows: tuple[Row, ...]
+    cursor: int  # where the cursor goes: the kept comparison's new place, else the same place
     counts: dict[str, int]
     browsers: tuple[str, ...]
     viewports: tuple[int, ...]
+
+    @property
+    def selected(self) -> Row | None:
+        i = self.cursor - self.start
+        return self.rows[i] if 0 <= i < len(self.rows) else None
 
 
 @dataclass(frozen=True)
@@ -166,74 +172,112 @@ def _current_build_id(db: Any) -> int | None:
     return row[0] if row else None
 
 
-def _counts(db: Any, build_id: int) -> dict[str, int]:
-    counts = {"total": 0, "failed": 0, "new": 0, "rejected": 0, "error": 0, "passed": 0}
-    for status, n in db.execute_sql(
-        "SELECT status, COUNT(*) FROM comparison WHERE build_id = ? GROUP BY status", (build_id,)
-    ):
-        key = "new" if status == "baseline-created" else status
-        counts[key] = counts.get(key, 0) + n
-        counts["total"] += n
-    return counts
+def _filter(query: Query) -> queries_history.ComparisonFilter:
+    return queries_history.ComparisonFilter(
+        status=query.filter,
+        search=query.search or None,
+        browser=query.browser,
+        viewport=query.viewport,
+    )
 
 
-def load_list(store: Store, query: Query) -> ListData:
-    """Every row of the filtered list, as small tuples, in review order.
+def _row(r: queries_history.ComparisonRow) -> Row:
+    return Row(
+        r.id,
+        r.cid,
+        r.name,
+        r.signature,
+        r.status,
+        r.diff_percentage,
+        r.browser,
+        r.viewport_width,
+        r.timestamp,
+        r.current_sha256,
+    )
 
-    10,000 rows cost ~1 MB of tuples and one indexed query; the list widget draws only the
-    lines on screen (Line API), so nothing scales with the row count but this read.
+
+def load_window(
+    store: Store, query: Query, *, keep_id: int | None, fallback: int, top: int, height: int
+) -> ListData:
+    """The list's row count, where the cursor goes, and the rows around the viewport.
+
+    Pages come from the stored review order of migration 002 (one index walk), so nothing
+    here scales with the build: the count, index_of and a window of ~3 screens of rows.
     """
-    where = ["c.build_id = ?"]
-    params: list[Any] = [query.build_id]
-    statuses = FILTER_STATUSES[query.filter]
-    if statuses:
-        where.append(f"c.status IN ({','.join('?' * len(statuses))})")
-        params.extend(statuses)
-    if query.search:
-        where.append("(c.name LIKE ? ESCAPE '\\' OR c.signature LIKE ? ESCAPE '\\')")
-        escaped = query.search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        params.extend([f"%{escaped}%"] * 2)
-    if query.browser is not None:
-        where.append("json_extract(c.properties, '$.browser') = ?")
-        params.append(query.browser)
-    if query.viewport is not None:
-        where.append("json_extract(c.properties, '$.viewport_width') = ?")
-        params.append(query.viewport)
-    # Variants of one name stay together: the name's place is its most urgent variant's.
-    sql = f"""
-        SELECT id, cid, name, signature, status, diff_percentage, browser, viewport,
-               timestamp, current_sha256 FROM (
-          SELECT c.id, c.cid, c.name, c.signature, c.status, c.diff_percentage,
-                 c.timestamp, c.current_sha256,
-                 json_extract(c.properties, '$.browser') AS browser,
-                 json_extract(c.properties, '$.viewport_width') AS viewport,
-                 {_RANK_SQL} AS rank,
-                 MAX({_RANK_SQL}) OVER (PARTITION BY c.name) AS name_rank,
-                 MAX(COALESCE(c.diff_percentage, -1)) OVER (PARTITION BY c.name) AS name_diff
-          FROM comparison c WHERE {" AND ".join(where)})
-        ORDER BY name_rank DESC, name_diff DESC, name, rank DESC,
-                 COALESCE(diff_percentage, -1) DESC, signature
-    """
-    with reading(store) as db:
-        rows = tuple(Row(*r) for r in db.execute_sql(sql, params))
-        counts = _counts(db, query.build_id)
-        browsers = tuple(
-            r[0]
-            for r in db.execute_sql(
-                "SELECT DISTINCT json_extract(properties, '$.browser') AS b FROM comparison "
-                "WHERE build_id = ? AND b IS NOT NULL ORDER BY b",
-                (query.build_id,),
-            )
+    flt = _filter(query)
+    with reading(store):
+        total = queries_history.count_comparisons(query.build_id, flt)
+        index = None
+        if keep_id is not None:
+            index = queries_history.index_of(query.build_id, keep_id, flt)
+        if index is None:
+            index = min(max(fallback, 0), max(total - 1, 0))
+        height = max(height, 1)
+        # The viewport as it will be once the cursor is scrolled into it.
+        top = min(max(top, index - height + 1), index)
+        start = max(top - height, 0)
+        rows = queries_history.page_comparisons(query.build_id, flt, limit=3 * height, offset=start)
+        counts = queries_history.status_counts(query.build_id)
+        variants = _variants(store, query.build_id, counts["total"])
+    return ListData(
+        query,
+        total,
+        start,
+        tuple(_row(r) for r in rows),
+        index,
+        counts,
+        tuple(variants["browsers"]),
+        tuple(variants["viewports"]),
+    )
+
+
+# The browsers and viewports of the last build read, with what identifies its rows: reading
+# them scans the whole build (~70 ms at 100k rows), and every live refresh needs them.
+_variants_seen: dict[Any, tuple[tuple[int, int, int], dict[str, list[Any]]]] = {}
+
+
+def _variants(store: Store, build_id: int, total: int) -> dict[str, list[Any]]:
+    from vizzly_tui.store.models import Comparison
+
+    newest = (
+        Comparison.select(pw.fn.MAX(Comparison.id)).where(Comparison.build == build_id).scalar()
+    )
+    key = (build_id, total, newest or 0)  # a row added or removed changes it
+    seen = _variants_seen.get(id(store))
+    if seen is not None and seen[0] == key:
+        return seen[1]
+    variants = queries_history.variant_values(build_id)
+    _variants_seen.clear()  # one store, one build: nothing else is worth keeping
+    _variants_seen[id(store)] = (key, variants)
+    return variants
+
+
+def load_page(store: Store, query: Query, offset: int, limit: int) -> tuple[Row, ...]:
+    """Rows [offset, offset + limit) of the list, in review order."""
+    with reading(store):
+        rows = queries_history.page_comparisons(
+            query.build_id, _filter(query), limit=limit, offset=offset
         )
-        viewports = tuple(
-            int(r[0])
-            for r in db.execute_sql(
-                "SELECT DISTINCT json_extract(properties, '$.viewport_width') AS v FROM comparison "
-                "WHERE build_id = ? AND v IS NOT NULL ORDER BY v",
-                (query.build_id,),
-            )
-        )
-    return ListData(query, rows, counts, browsers, viewports)
+    return tuple(_row(r) for r in rows)
+
+
+def acceptable_keys(
+    store: Store, query: Query, statuses: tuple[str, ...]
+) -> dict[str, tuple[int | None, str | None, str]]:
+    """Every comparison in the list whose status is one of `statuses`, by cid, with what
+    the screen shows of it (Row.shown) for accept-all: read in SQL, never from the widget,
+    which holds only a window. The accept is then of these exact screenshots: one captured
+    again while the confirmation is open is skipped, not accepted unseen."""
+    flt = _filter(query)
+    keys: dict[str, tuple[int | None, str | None, str]] = {}
+    with reading(store):
+        offset = 0
+        while True:
+            rows = queries_history.page_comparisons(query.build_id, flt, limit=5000, offset=offset)
+            keys.update((r.cid, _row(r).shown) for r in rows if r.status in statuses)
+            if len(rows) < 5000:
+                return keys
+            offset += 5000
 
 
 def load_builds(store: Store) -> tuple[BuildRow, ...]:

@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 
-from vizzly_tui.tui.messages import DecisionDone, DecisionFailed, Progress
+from vizzly_tui.tui.messages import (
+    AcceptAllKeys,
+    DecisionDone,
+    DecisionFailed,
+    Progress,
+    ReadFailed,
+)
 from vizzly_tui.tui.widgets.comparisons import ComparisonList
 from vizzly_tui.tui.widgets.panes import BaselinesTable, RegionsTable
 
@@ -35,16 +41,19 @@ _VERBS = {
 
 
 def result_text(label: str, result: Any) -> str:
-    verb = _VERBS.get(label, label)
-    items = list(getattr(result, "items", []) or [])
+    text = _changed_text(label, result)
     skipped = list(getattr(result, "skipped", []) or [])
     if skipped:
-        # Left alone on purpose (changed since it was shown): the reviewer must know which.
-        names = ", ".join(str(s.get("name") or s.get("id")) for s in skipped[:3])
-        more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
-        reason = skipped[0].get("reason", "")
-        note = f"skipped {names}{more}: {reason}; review it again"
-        return note if not items else f"{result_text(label, _Done(items))} · {note}"
+        # Captured again meanwhile (accept all, undo): say which, and why, never silently.
+        names = ", ".join(str(s.get("name") or s.get("id")) for s in skipped[:5])
+        more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+        text += f"\nLeft alone, {len(skipped)}: {names}{more} — {skipped[0].get('reason', '')}"
+    return text
+
+
+def _changed_text(label: str, result: Any) -> str:
+    verb = _VERBS.get(label, label)
+    items = list(getattr(result, "items", []) or [])
     if not items:
         return f"{verb}: nothing changed."
     if len(items) == 1:
@@ -58,13 +67,6 @@ def result_text(label: str, result: Any) -> str:
     else:
         text = f"{verb} {len(items)} comparisons"
     return text + ("" if label == "undo" else " · u undoes")
-
-
-class _Done:
-    """A result's applied items alone (result_text of a partly skipped result)."""
-
-    def __init__(self, items: list[dict]) -> None:
-        self.items = items
 
 
 class DecisionsMixin:
@@ -124,7 +126,13 @@ class DecisionsMixin:
     def on_decision_done(self: ReviewApp, message: DecisionDone) -> None:  # type: ignore[misc]
         self._decision_landed(message.cids)
         self.progress_text = ""
-        self.notify(result_text(message.label, message.result), title="Done", timeout=4)
+        partial = bool(getattr(message.result, "skipped", None))
+        self.notify(
+            result_text(message.label, message.result),
+            title="Done in part" if partial else "Done",
+            severity="warning" if partial else "information",
+            timeout=8 if partial else 4,
+        )
         self.request_refresh()
         if message.label in ("undo", "restore"):
             row = self.main.query_one(ComparisonList).selected
@@ -178,7 +186,7 @@ class DecisionsMixin:
 
     def action_skip(self: ReviewApp) -> None:  # type: ignore[misc]
         widget = self.main.query_one(ComparisonList)
-        if widget.cursor >= len(widget.rows) - 1:
+        if widget.cursor >= widget.total - 1:
             self.notify("Last item: nothing to skip to", timeout=2)
             return
         widget.action_cursor_down()
@@ -192,16 +200,32 @@ class DecisionsMixin:
         self.decide("undo", lambda: review.undo(self.store, actor="tui"))
 
     def action_accept_all(self: ReviewApp) -> None:  # type: ignore[misc]
+        if self._refuse() or self.list_data is None or self.list_data.query.build_id < 0:
+            return
+        # The list holds only a window: the keys of the whole filter are read in SQL.
+        self._accept_all_worker(self.list_data.query)
+
+    @work(thread=True, group="accept-all", exclusive=True, exit_on_error=False)
+    def _accept_all_worker(self: ReviewApp, query: Any) -> None:  # type: ignore[misc]
+        from vizzly_tui.tui import data
+
+        try:
+            keys = data.acceptable_keys(self.store, query, ACCEPTABLE)
+        except Exception as exc:
+            self.post_message(ReadFailed("the list", str(exc)))
+            return
+        self.post_message(AcceptAllKeys(keys))
+
+    def on_accept_all_keys(self: ReviewApp, message: AcceptAllKeys) -> None:  # type: ignore[misc]
         from vizzly_tui.tui.screens import ConfirmScreen
 
-        if self._refuse():
-            return
-        rows = self.main.query_one(ComparisonList).rows
-        listed = [r for r in rows if r.status in ACCEPTABLE and not self.deciding(r.cid)]
-        keys = [r.cid for r in listed]
+        if self.screen is not self.main:
+            return  # the user opened something else meanwhile
         # As the dialog states them: one captured again or decided elsewhere while it is open
-        # is skipped (its new pixels were never shown), not accepted unseen.
-        shown = {r.cid: r.shown for r in listed}
+        # is skipped (its new pixels were never shown), not accepted unseen. One with a
+        # decision on its way is left to that decision.
+        shown = {cid: seen for cid, seen in message.keys.items() if not self.deciding(cid)}
+        keys = list(shown)
         if not keys:
             self.notify("Nothing to accept in this filter", severity="warning")
             return
@@ -324,7 +348,7 @@ class DecisionsMixin:
     def on_regions_table_ignore_cluster(
         self: ReviewApp, message: RegionsTable.IgnoreCluster
     ) -> None:  # type: ignore[misc]
-        from vizzly_tui.tui.screens import ConfirmScreen
+        from vizzly_tui.tui.screens import RegionScreen
 
         if self._refuse() or self.detail is None:
             return
@@ -341,6 +365,17 @@ class DecisionsMixin:
             f"{review.REGION_PADDING} px)\n"
             "It is saved as a local region and this comparison is compared again at once."
         )
+        subject = None
+        if self._preview is not None:  # the picture code is loaded: show the box on it
+            from dataclasses import replace
+
+            from vizzly_tui.tui.viewer import subject_from_detail
+
+            body += "\nThe box drawn on the picture is the region."
+            # The proposed box is the picture's only region, so no other box is mistaken for it.
+            subject = replace(
+                subject_from_detail(detail, read_only=True), regions=(box,), hotspots=()
+            )
 
         def answered(yes: bool | None) -> None:
             from vizzly_tui import review
@@ -353,7 +388,7 @@ class DecisionsMixin:
                     ),
                 )
 
-        self.push_screen(ConfirmScreen("New ignore region", body, yes="save"), answered)
+        self.push_screen(RegionScreen("New ignore region", body, subject, yes="save"), answered)
 
     def on_regions_table_delete_region(self: ReviewApp, message: RegionsTable.DeleteRegion) -> None:  # type: ignore[misc]
         from vizzly_tui import review

@@ -3,7 +3,9 @@ the pane titles and notices. Mixed into ReviewApp.
 
 Every read runs in a thread worker and comes back as a message; a burst of refresh requests
 (commits of other processes, our own decisions) is paced to one refresh per REFRESH_GAP_S,
-never dropped, and the list keeps its cursor by comparison id.
+never dropped, and the list keeps its cursor by comparison id. The list is paged from SQL:
+a refresh reads the row count and a window around the viewport; lines scrolled to later
+ask for their page (ComparisonList.PageWanted), read by a thread worker too.
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from textual.widgets import Static
 from vizzly_tui.formatting import printable
 from vizzly_tui.tui import data
 from vizzly_tui.tui.data import FILTER_LABELS, ListData, Query
-from vizzly_tui.tui.messages import BuildsReady, DetailLoaded, ListLoaded, ReadFailed
-from vizzly_tui.tui.widgets.comparisons import ComparisonList
+from vizzly_tui.tui.messages import BuildsReady, DetailLoaded, ListLoaded, PageLoaded, ReadFailed
+from vizzly_tui.tui.widgets.comparisons import PAGE_SIZE, ComparisonList
 from vizzly_tui.tui.widgets.panes import BaselinesTable, BuildsTable, DetailView, RegionsTable
 
 if TYPE_CHECKING:
@@ -60,14 +62,20 @@ class LoadingMixin:
         viewed = None if self.follow_newest else self.viewed_build_id
         widget = self.main.query_one(ComparisonList)
         selected = widget.selected
+        # Kept by id: in "needs review" a decided row leaves, so the cursor stays in its
+        # place (the next item); in "all" it moves with the row to its new place in the
+        # stored review order (migration 002 orders by the current status).
+        keep = selected.id if selected else None
         self._refresh_worker(
             viewed,
             self.options.build_uid if viewed is None else None,
             self._token,
             # Everything the worker needs, taken here: it must not read the UI's state.
             self.current_query(-1),
-            selected.id if selected else None,
+            keep,
             widget.cursor,
+            round(widget.scroll_y),
+            widget.scrollable_content_region.height or 20,
         )
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
@@ -79,6 +87,8 @@ class LoadingMixin:
         query: Query,
         keep_id: int | None,
         fallback: int,
+        top: int,
+        height: int,
     ) -> None:
         try:
             builds = data.load_builds(self.store)
@@ -90,15 +100,20 @@ class LoadingMixin:
                 build_id = newest
             self.post_message(BuildsReady(builds, newest, build_id))
             if build_id is None:
-                self.post_message(ListLoaded(ListData(Query(-1), (), {}, (), ()), token))
+                empty = ListData(Query(-1), 0, 0, (), 0, {}, (), ())
+                self.post_message(ListLoaded(empty, token))
                 return
-            listing = data.load_list(self.store, replace(query, build_id=build_id))
-            # The row the list will select (kept by id, else the same place), read now in
-            # this thread too: the first screen and each live refresh need one worker, not two.
-            rows = listing.rows
-            row = next((r for r in rows if r.id == keep_id), None) if keep_id else None
-            if row is None and rows:
-                row = rows[min(max(fallback, 0), len(rows) - 1)]
+            listing = data.load_window(
+                self.store,
+                replace(query, build_id=build_id),
+                keep_id=keep_id,
+                fallback=fallback,
+                top=top,
+                height=height,
+            )
+            # The detail of the row the list will select, read now in this thread too: the
+            # first screen and each live refresh need one worker, not two.
+            row = listing.selected
             detail = data.load_detail(self.store, row.id) if row else None
             versions = data.baseline_versions(self.store, detail.signature) if detail else ()
             self.post_message(ListLoaded(listing, token, row.id if row else None))
@@ -134,6 +149,24 @@ class LoadingMixin:
         if self._refresh_pending:
             self.request_refresh()
 
+    def on_comparison_list_page_wanted(self: ReviewApp, message: ComparisonList.PageWanted) -> None:
+        if self.list_data is not None and self.list_data.query.build_id >= 0:
+            self._page_worker(self.list_data.query, message.generation, message.offset)
+
+    @work(thread=True, group="page", exit_on_error=False)
+    def _page_worker(self: ReviewApp, query: Query, generation: int, offset: int) -> None:
+        try:
+            rows = data.load_page(self.store, query, offset, PAGE_SIZE)
+        except Exception as exc:
+            self.post_message(ReadFailed("the list", str(exc)))
+            return
+        self.post_message(PageLoaded(generation, offset, rows))
+
+    def on_page_loaded(self: ReviewApp, message: PageLoaded) -> None:
+        self.main.query_one(ComparisonList).add_page(
+            message.generation, message.offset, message.rows
+        )
+
     def on_read_failed(self: ReviewApp, message: ReadFailed) -> None:
         if message.what == "refresh":
             self._refresh_running = False
@@ -141,21 +174,16 @@ class LoadingMixin:
 
     def _show_list(self: ReviewApp, listing: ListData) -> None:
         widget = self.main.query_one(ComparisonList)
-        previous = widget.selected
         self.list_data = listing
         widget.empty_message = self._empty_message(listing)
-        widget.set_rows(
-            listing.rows,
-            keep_id=previous.id if previous else None,
-            fallback=widget.cursor,
-        )
+        widget.set_window(listing.total, listing.start, listing.rows, listing.cursor)
         self._update_titles()
         self._update_notices()
-        if not listing.rows and self.filter == "needs-review" and listing.counts.get("total"):
+        if not listing.total and self.filter == "needs-review" and listing.counts.get("total"):
             if not self._announced_done:
                 self._announced_done = True
                 self.notify(widget.empty_message, title="Review done")
-        elif listing.rows:
+        elif listing.total:
             self._announced_done = False
         if self._first_screen_at is None:
             self._first_screen_at = time.perf_counter()
@@ -189,7 +217,7 @@ class LoadingMixin:
         counts = " ".join(
             f"{c.get(s, 0)} {s}" for s in ("failed", "new", "rejected", "error", "passed")
         )
-        pane.border_title = f"2 Comparisons · {FILTER_LABELS[self.filter]} ({len(listing.rows)})"
+        pane.border_title = f"2 Comparisons · {FILTER_LABELS[self.filter]} ({listing.total})"
         pane.border_subtitle = counts
 
     def _update_notices(self: ReviewApp) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from textual.message import Message
 
-from vizzly_tui.tui.data import BuildRow, Detail, ListData
+from vizzly_tui.tui.data import BuildRow, Detail, ListData, Row
 
 
 class DbChanged(Message):
@@ -31,6 +31,20 @@ class ListLoaded(Message):
     data: ListData
     token: int
     detail_for: int | None = None  # a DetailLoaded for this comparison follows
+
+
+@dataclass
+class PageLoaded(Message):
+    generation: int  # the list state it was asked for (ComparisonList.generation)
+    offset: int
+    rows: tuple[Row, ...]
+
+
+@dataclass
+class AcceptAllKeys(Message):
+    # Every acceptable comparison of the filter, read for `A`: cid -> Row.shown (what the
+    # confirmation states is accepted; one that changes meanwhile is skipped).
+    keys: dict[str, tuple[int | None, str | None, str]]
 
 
 @dataclass

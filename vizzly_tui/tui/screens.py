@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -73,13 +73,55 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = self._title
-            # Bodies name screenshots and variants: text, never markup or escapes.
-            body = self._body if isinstance(self._body, Text) else printable(self._body, lines=True)
-            yield Static(body, id="confirm-body", markup=False)
+            yield self._body_widget()
             yield Static(f"y / enter: {self._yes}    n / esc: cancel", id="confirm-keys")
+
+    def _body_widget(self) -> Static:
+        # Bodies name screenshots and variants: text, never markup or escapes.
+        body = self._body if isinstance(self._body, Text) else printable(self._body, lines=True)
+        return Static(body, id="confirm-body", markup=False)
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+
+class RegionScreen(ConfirmScreen):
+    """The ignore-region proposal: its numbers and, above them, the comparison's picture
+    with the padded box drawn where it will be (the viewer's guides, showing only this
+    box), so the user sees what will be ignored before it is saved."""
+
+    DEFAULT_CSS = """
+    RegionScreen > Vertical { width: 90%; max-width: 140; height: 90%; }
+    RegionScreen #region-picture { height: 1fr; min-height: 6; }
+    RegionScreen #confirm-body { height: auto; }
+    """
+
+    def __init__(self, title: str, body: str | Text, subject: Any | None, yes: str) -> None:
+        super().__init__(title, body, yes=yes)
+        self._subject = subject  # a ViewerSubject whose only region is the proposed box
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = self._title
+            if self._subject is not None:
+                from vizzly_tui.tui.viewer import ImagePreview
+
+                yield ImagePreview(id="region-picture")
+            yield self._body_widget()
+            yield Static(f"y / enter: {self._yes}    n / esc: cancel", id="confirm-keys")
+
+    def on_mount(self) -> None:
+        if self._subject is not None:
+            picture = self.query_one("#region-picture")
+            picture.subject = self._subject
+            if not picture.options.guides:
+                picture.toggle_guides()
+
+    @property
+    def picture(self) -> Any | None:
+        """The picture with the proposed box (None when the images could not be shown)."""
+        found = self.query("#region-picture")
+        return found.first() if found else None
 
 
 class HelpScreen(ModalScreen[None]):

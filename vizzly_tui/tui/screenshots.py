@@ -1,7 +1,8 @@
 """Regenerate the README's pictures of the review app: `python -m vizzly_tui.tui.screenshots`.
 
 It makes the Quick start demo project in a temporary folder, opens the app on it headless
-(through the same factory as `vizzly-tui review`) and saves SVG screenshots in screenshots/.
+(through the same factory as `vizzly-tui review`) and saves SVG screenshots in screenshots/,
+with `vizzly-tui show`'s coloured output drawn as a terminal.
 """
 
 from __future__ import annotations
@@ -26,6 +27,24 @@ SHOTS: tuple[tuple[str, tuple[int, int], tuple[str, ...], str], ...] = (
     ("viewer-slider", (120, 36), ("enter", "4"), "4: the slider between the two"),
     ("viewer-inspector", (120, 36), ("enter", "n", "n", "i"), "i: both colours, their ΔE2000"),
 )
+#: `vizzly-tui show` outputs: file name, arguments (the title is the command line).
+SHOW_SHOTS: tuple[tuple[str, tuple[str, ...]], ...] = (("show", ("pricing", "--width", "100")),)
+
+
+def _show_shot(project_root: Path, args: tuple[str, ...]) -> str:
+    """The real command's coloured output, drawn as a terminal by Rich."""
+    import subprocess
+    import sys
+
+    from vizzly_tui.show import ansi_svg
+
+    argv = [sys.executable, "-m", "vizzly_tui", "--project", str(project_root), "show", *args]
+    env = dict(os.environ, COLORTERM="truecolor")
+    env.pop("NO_COLOR", None)
+    run = subprocess.run(
+        [*argv, "--color", "always"], env=env, capture_output=True, text=True, check=True
+    )
+    return ansi_svg(run.stdout, title=f"$ vizzly-tui show {' '.join(args)}", width=100)
 
 
 async def _wait(pilot, ready: Callable[[], bool], timeout: float = 20.0) -> None:
@@ -78,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, size, keys, title in SHOTS:
             path = args.out / f"{name}.svg"
             asyncio.run(_shoot(root, path, size, keys, f"vizzly-tui — {title}"))
+            print(path)
+        for name, show_args in SHOW_SHOTS:
+            path = args.out / f"{name}.svg"
+            path.write_text(_show_shot(root, show_args), encoding="utf-8")
             print(path)
     return 0
 

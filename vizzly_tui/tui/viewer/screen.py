@@ -13,13 +13,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from vizzly_tui.formatting import printable
+from vizzly_tui.tui.widgets.footer import KeysFooter
 
 from . import graphics as viewer_graphics
 from .subject import ViewerSubject
-from .widget import ImageView
+from .widget import ImageView, shared_renderer
 
 MODE_KEYS = ("side-by-side", "overlay", "onion", "slider", "blink", "diff")
 
@@ -103,6 +103,8 @@ class ViewerScreen(Screen[None]):
         self.subject = subject
         self._mode = mode
         self._opened: str | None = None
+        # Decoding starts now, while the screen mounts (~50 ms before the picture's worker).
+        shared_renderer().prefetch(subject, mode)
 
     def compose(self) -> ComposeResult:
         yield _Line(id="viewer-title")
@@ -118,7 +120,9 @@ class ViewerScreen(Screen[None]):
                 )
                 yield viewer_graphics.pixel_widget(graphics.mode, id="viewer-pixels")
         yield _Line(id="viewer-status")
-        yield Footer()
+        # One line of text, not Footer's widget per key: mounting Footer's ~20 keys took
+        # ~150 ms of the UI thread while the first picture was being drawn.
+        yield KeysFooter(id="viewer-keys")
 
     @property
     def image(self) -> ImageView:

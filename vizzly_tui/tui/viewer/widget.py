@@ -30,6 +30,7 @@ from vizzly_tui.picture import (
 )
 from vizzly_tui.picture.view import centred, clamp
 
+from .cursor import mark_cell
 from .render import Renderer, Request, colour_system
 from .subject import ViewerSubject
 
@@ -42,7 +43,6 @@ MODE_LABELS = {
     "diff": "diff only",
 }
 _BLANK = Style(bgcolor="rgb(28,28,28)")
-_CURSOR = Style(color="rgb(255,0,255)")
 
 #: Colour system for pictures instead of the terminal's (tests pin it so snapshots do not
 #: depend on the TERM/COLORTERM of the machine running them); None follows the terminal.
@@ -196,6 +196,7 @@ class ImageView(Widget, can_focus=True):
             if cached is not None:
                 self.from_cache += 1
                 self._show(request.key(self._view), cached)
+                self._draw_ahead(request, self._view)
                 return
         # The same picture already on its way (a resize and a mount can ask twice): wait.
         token = (
@@ -231,6 +232,23 @@ class ImageView(Widget, can_focus=True):
             other = "baseline" if request.options.side == "current" else "current"
             flipped = replace(request, options=replace(request.options, side=other), view=view)
             self.renderer.render(flipped)
+        self.renderer.draw_next_cluster(request, view)
+
+    def _draw_ahead(self, request: Request, view: View) -> None:
+        """After a picture came from the cache (no worker ran): draw the next cluster's.
+        Not in blink: a flip between two drawn pictures computes nothing at all."""
+        if request.options.mode == "blink":
+            return
+        ahead = self.renderer.next_cluster_request(request, view)
+        if ahead is None or ahead.view is None or self.renderer.cached(ahead, ahead.view):
+            return
+        self.run_worker(
+            lambda: self.renderer.render(ahead),
+            thread=True,
+            exclusive=True,
+            group="image-ahead",
+            exit_on_error=False,
+        )
 
     def _drawn(self, request: Request, view: View, strips: list[Strip]) -> None:
         self._pending = None
@@ -338,21 +356,17 @@ class ImageView(Widget, can_focus=True):
         x, py = self.cursor
         col = int(x - view.x0)
         row, lower = divmod(int(py - view.y0), 2)
-        if row != y or not 0 <= col < strip.cell_length:
+        if row != y or not 0 <= col < view.out_w:
             return strip
-        cell = strip.crop(col, col + 1)
-        segments = list(cell)
-        style = segments[0].style if segments else None
-        text = segments[0].text if segments else " "
-        # Keep the half that is not inspected; paint the inspected half in magenta.
-        if style is None:
-            other = None
-        elif lower:
-            other = style.color if text == "▀" else style.bgcolor
-        else:
-            other = style.bgcolor
-        mark = Segment("▄" if lower else "▀", _CURSOR + Style(bgcolor=other))
-        return Strip.join([strip.crop(0, col), Strip([mark], 1), strip.crop(col + 1)])
+        columns = [col]
+        if self._options.mode == "side-by-side":
+            # The same image pixel in the current pane (right-aligned, as compose draws it),
+            # so both colours being compared are pointed at.
+            columns.append(strip.cell_length - view.out_w + col)
+        for column in columns:
+            if 0 <= column < strip.cell_length:
+                strip = mark_cell(strip, column, lower)
+        return strip
 
     def get_content_width(self, container: Size, viewport: Size) -> int:
         return container.width

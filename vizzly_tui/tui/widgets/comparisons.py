@@ -1,9 +1,13 @@
-"""The comparisons list: a Line-API widget that draws only the lines on screen.
+"""The comparisons list: a Line-API widget that pages its rows from SQL.
 
-It holds the rows as small frozen tuples (data.Row) and renders each visible line from an
-LRU cache of Strips keyed by what the line shows, so 10,000 rows cost one query and a
-repaint costs only the lines that are visible. The cursor is kept by comparison id across
-reloads, so a live update never moves the user's place.
+It never holds the whole filter: it knows the row count and keeps a window of rows (small
+frozen tuples, data.Row) around the viewport, by position in the stored review order. A
+line whose row is not loaded yet is drawn as a placeholder and asks for its page
+(PageWanted); the app reads the page in a thread worker and hands it back (add_page), and
+only then is the line repainted, so scrolling never blanks the list. Visible lines are
+rendered from an LRU cache of Strips keyed by what the line shows. Each refresh replaces
+the window in one go (a new generation: pages of an older one are dropped), with the
+cursor placed by the app where the comparison it was on now is (index_of).
 """
 
 from __future__ import annotations
@@ -49,8 +53,14 @@ def percent(value: float | None) -> str:
     return f"{value:.2f}%"
 
 
+# Rows fetched per page request; a refresh reads a window of about three screens.
+PAGE_SIZE = 100
+# Loaded rows kept at most; farther ones are dropped and re-read if scrolled back to.
+MAX_LOADED = 3000
+
+
 class ComparisonList(ScrollView, can_focus=True):
-    """Name, variant, status and diff % of every comparison in the current filter."""
+    """Name, variant, status and diff % of the comparisons in the current filter."""
 
     DEFAULT_CSS = """
     ComparisonList {
@@ -81,9 +91,20 @@ class ComparisonList(ScrollView, can_focus=True):
         def can_replace(self, message: Message) -> bool:
             return isinstance(message, ComparisonList.Highlighted)
 
+    class PageWanted(Message):
+        """A line on screen has no row loaded: read rows [offset, offset + PAGE_SIZE)."""
+
+        def __init__(self, generation: int, offset: int) -> None:
+            super().__init__()
+            self.generation = generation
+            self.offset = offset
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.rows: tuple[Row, ...] = ()
+        self.total = 0
+        self.generation = 0
+        self._rows: dict[int, Row] = {}
+        self._requested: set[int] = set()
         self.empty_message = "Loading…"
         self._cache: LRUCache[tuple, Strip] = LRUCache(1024)
         self._last_highlight: Row | None = None
@@ -92,21 +113,52 @@ class ComparisonList(ScrollView, can_focus=True):
 
     @property
     def selected(self) -> Row | None:
-        if 0 <= self.cursor < len(self.rows):
-            return self.rows[self.cursor]
-        return None
+        """The row under the cursor, when it is loaded."""
+        return self._rows.get(self.cursor)
 
-    def set_rows(self, rows: tuple[Row, ...], *, keep_id: int | None, fallback: int) -> None:
-        """Show new rows; the cursor stays on `keep_id`, else at `fallback` (the next item)."""
-        index = None
-        if keep_id is not None:
-            index = next((i for i, r in enumerate(rows) if r.id == keep_id), None)
-        if index is None:
-            index = min(max(fallback, 0), max(len(rows) - 1, 0))
-        self.rows = rows
-        self.virtual_size = Size(self.size.width, len(rows))
+    @property
+    def rows(self) -> tuple[Row, ...]:
+        """The loaded rows in list order (the whole filter only when it is short)."""
+        return tuple(self._rows[i] for i in sorted(self._rows))
+
+    def set_window(self, total: int, start: int, rows: tuple[Row, ...], cursor: int) -> None:
+        """Show a new state of the list: `total` rows, of which `rows` start at `start`;
+        the cursor at `cursor` (chosen by the reader: where the same comparison is now)."""
+        self.generation += 1
+        self._requested.clear()
+        self._rows = {start + i: row for i, row in enumerate(rows)}
+        self.total = total
+        self.virtual_size = Size(self.size.width, total)
         self.refresh()
-        self.cursor = index
+        self.cursor = min(max(cursor, 0), max(total - 1, 0))
+
+    def add_page(self, generation: int, offset: int, rows: tuple[Row, ...]) -> None:
+        """Rows read for a PageWanted; dropped when the list was refreshed meanwhile."""
+        if generation != self.generation:
+            return
+        self._requested.discard(offset)
+        for i, row in enumerate(rows):
+            self._rows[offset + i] = row
+        if len(self._rows) > MAX_LOADED:
+            keep = range(self.cursor - MAX_LOADED // 2, self.cursor + MAX_LOADED // 2)
+            self._rows = {i: r for i, r in self._rows.items() if i in keep}
+        self.refresh()
+        self._announce()
+
+    def _want(self, index: int) -> None:
+        offset = index - index % PAGE_SIZE
+        if offset not in self._requested:
+            self._requested.add(offset)
+            self.post_message(self.PageWanted(self.generation, offset))
+
+    def _announce(self) -> None:
+        row = self.selected
+        if row is None and self.total:
+            self._want(self.cursor)  # its detail follows once its page is read
+            return
+        if row != self._last_highlight:
+            self._last_highlight = row
+            self.post_message(self.Highlighted(row))
 
     def watch_cursor(self, old: int, new: int) -> None:
         top = round(self.scroll_y)
@@ -117,10 +169,13 @@ class ComparisonList(ScrollView, can_focus=True):
             self.refresh_line(new)
         else:
             self.refresh()
-        row = self.selected
-        if row != self._last_highlight:
-            self._last_highlight = row
-            self.post_message(self.Highlighted(row))
+        self._announce()
+        # Read ahead: the page a screen beyond the cursor is asked for before it is shown,
+        # so moving through the list does not meet placeholder lines.
+        height = self.scrollable_content_region.height or 1
+        for ahead in (new + height, new - height):
+            if 0 <= ahead < self.total and ahead not in self._rows:
+                self._want(ahead)
 
     def _scroll_cursor_into_view(self) -> None:
         height = self.scrollable_content_region.height or 1
@@ -133,8 +188,8 @@ class ComparisonList(ScrollView, can_focus=True):
     # --- actions ------------------------------------------------------------------------
 
     def _move(self, delta: int) -> None:
-        if self.rows:
-            self.cursor = min(max(self.cursor + delta, 0), len(self.rows) - 1)
+        if self.total:
+            self.cursor = min(max(self.cursor + delta, 0), self.total - 1)
 
     def action_cursor_down(self) -> None:
         self._move(1)
@@ -149,33 +204,38 @@ class ComparisonList(ScrollView, can_focus=True):
         self._move(-max(self.scrollable_content_region.height - 1, 1))
 
     def action_first(self) -> None:
-        self._move(-len(self.rows))
+        self._move(-self.total)
 
     def action_last(self) -> None:
-        self._move(len(self.rows))
+        self._move(self.total)
 
     def on_click(self, event) -> None:  # type: ignore[no-untyped-def]
         index = event.y + round(self.scroll_y)
-        if 0 <= index < len(self.rows):
+        if 0 <= index < self.total:
             self.cursor = index
 
     # --- rendering ----------------------------------------------------------------------
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self.rows))
+        self.virtual_size = Size(self.size.width, self.total)
         self._scroll_cursor_into_view()
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         index = y + round(self.scroll_y)
-        if not self.rows:
+        if not self.total:
             lines = textwrap.wrap(self.empty_message, max(width - 2, 10))
             text = lines[y - 1] if 1 <= y <= len(lines) else ""
             return Strip([Segment(f" {text}"[:width].ljust(width), Style(italic=True))])
-        if index >= len(self.rows):
+        if index >= self.total:
             return Strip.blank(width, _PLAIN)
-        row = self.rows[index]
+        row = self._rows.get(index)
         selected = index == self.cursor
+        if row is None:
+            # Not read yet: a quiet placeholder now, the row as soon as its page arrives.
+            self._want(index)
+            strip = Strip([Segment(" …".ljust(width), Style(dim=True))])
+            return strip.apply_style(self._cursor_style()) if selected else strip
         key = (row, selected, width, self.has_focus, self.app.theme)
         strip = self._cache.get(key)
         if strip is None:

@@ -43,6 +43,8 @@ class KeysFooter(Static):
 
     def _rebuild(self) -> None:
         self._queued = False
+        if not self.is_attached:
+            return  # its screen (e.g. the viewer) was closed before the rebuild ran
         self.update(self.keys_text())
 
     def keys_text(self) -> Text:

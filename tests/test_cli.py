@@ -162,3 +162,27 @@ def test_compare_refuses_a_diff_path_that_is_not_a_regular_file(tmp_path):
         assert result.exit_code == 2, (target, result.output)
     assert Path("/dev/null").is_char_device()
     assert not (tmp_path / "missing").exists()
+
+
+def test_text_output_never_carries_escape_sequences_from_properties(tmp_path):
+    import io
+
+    from vizzly_tui import capture
+    from vizzly_tui.project import Project
+    from vizzly_tui.store.store import open_store
+
+    (tmp_path / ".vizzly").mkdir()
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 0, 0)).save(out, "PNG")
+    # An SDK passes property values through: OSC 52 sets the clipboard of the terminal
+    # that prints it, OSC 0 its title.
+    hostile = {"browser": "clip\x1b]52;c;cHduZWQ=\x07", "device": "t\x1b]0;pwned\x07"}
+    with open_store(Project(tmp_path)) as store:
+        build = capture.start_build(store, "run")
+        capture.capture(store, build.id, "page", out.getvalue(), hostile)
+        capture.finish_build(store, build.id)
+    for command in (["status"], ["accept", "page"], ["log"], ["undo"]):
+        result = run("--project", tmp_path, *command)
+        assert result.exit_code == 0, result.output
+        assert "clip" in result.output or command in (["log"], ["undo"])
+        assert "\x1b" not in result.output and "\x07" not in result.output, command

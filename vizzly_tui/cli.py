@@ -19,6 +19,9 @@ from vizzly_tui import __version__, cli_cloud, formatting
 from vizzly_tui.errors import EXIT_DATABASE, EXIT_PARTIAL, EXIT_USAGE, VizzlyError
 from vizzly_tui.project import Project, ProjectNotFound, find_project
 
+# `show` draws a canvas as wide as its columns: a width no terminal has would take gigabytes.
+MAX_SHOW_COLUMNS = 1000
+
 
 class VizzlyGroup(click.Group):
     """Turns our errors into one-line messages and stable exit codes."""
@@ -33,7 +36,7 @@ class VizzlyGroup(click.Group):
             if debug:
                 raise
             code, message = _describe(exc)
-            click.echo(f"error: {message}", err=True)
+            click.echo(f"error: {formatting.printable(message, lines=True)}", err=True)
             ctx.exit(code)
 
 
@@ -64,11 +67,18 @@ def _project(ctx: click.Context) -> Project:
     return find_project(ctx.obj.get("project"))
 
 
+def _echo_line(line: str, err: bool = False) -> None:
+    """A progress or log line: it may quote what an SDK sent, so no control characters."""
+    click.echo(formatting.printable(line, lines=True), err=err)
+
+
 def _emit(data: Any, as_json: bool, text: Callable[[], str]) -> None:
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))
     else:
-        click.echo(text())
+        # Names and property values come from SDKs: their escape sequences must not drive
+        # the terminal (click strips colour codes in pipes, not OSC titles or clipboards).
+        click.echo(formatting.printable(text(), lines=True))
 
 
 @click.group(
@@ -152,9 +162,10 @@ def review_command(
 
         with open_store(project, write=False) as store:
             data = queries.status_data(queries.current_build() if store.exists else None)
-        click.echo(launch.not_a_terminal_text(project, formatting.status_text(data)))
+        text = launch.not_a_terminal_text(project, formatting.status_text(data))
+        click.echo(formatting.printable(text, lines=True))
         return
-    launch.open_app(
+    code = launch.open_app(
         project,
         build_uid=build_uid,
         filter_name=filter_name,
@@ -163,6 +174,8 @@ def review_command(
         read_only=read_only,
         graphics=graphics,
     )
+    if code:
+        ctx.exit(code)
 
 
 # --- review state -------------------------------------------------------------------------
@@ -396,7 +409,7 @@ def demo(directory: Path, as_json: bool, no_open: bool) -> None:
     from vizzly_tui.store import queries
     from vizzly_tui.store.store import open_store
 
-    echo = (lambda _line: None) if as_json else click.echo
+    echo = (lambda _line: None) if as_json else _echo_line
     run_demo(directory, echo)
     project = find_project(directory)
     with open_store(project, write=False):
@@ -409,7 +422,9 @@ def demo(directory: Path, as_json: bool, no_open: bool) -> None:
     from vizzly_tui.tui import launch
 
     if not (as_json or no_open) and launch.is_terminal():
-        launch.open_app(project)
+        code = launch.open_app(project)
+        if code:
+            sys.exit(code)
 
 
 # --- the SDK server -----------------------------------------------------------------------
@@ -512,7 +527,7 @@ def serve(
     from vizzly_tui.server.runner import serve as serve_forever
 
     project, cfg = _server_config(ctx, flags)
-    echo = lambda line: click.echo(line)  # noqa: E731
+    echo = _echo_line
     download = cli_cloud.startup_download(baseline_build, baseline_comparison, token)
     sys.exit(
         run_async(
@@ -562,7 +577,7 @@ def run(
     from vizzly_tui.server.runner import run_async, run_command
 
     project, cfg = _server_config(ctx, flags)
-    echo = (lambda _line: None) if as_json else (lambda line: click.echo(line, err=True))
+    echo = (lambda _line: None) if as_json else (lambda line: _echo_line(line, err=True))
     code, data = run_async(
         run_command(
             project,
@@ -579,7 +594,7 @@ def run(
     if as_json:
         _emit(cli_cloud.run_json(project, data, code, report_path), True, str)
     else:
-        click.echo(formatting.run_summary_text(data))
+        click.echo(formatting.printable(formatting.run_summary_text(data), lines=True))
         if report_path is not None:
             click.echo(f"report: {report_path}")
     sys.exit(code)
@@ -702,7 +717,11 @@ def compare(
     show_default=True,
     help="What to draw.",
 )
-@click.option("--width", type=click.IntRange(min=8), help="Columns (default: the terminal's).")
+@click.option(
+    "--width",
+    type=click.IntRange(min=8, max=MAX_SHOW_COLUMNS),
+    help=f"Columns, 8 to {MAX_SHOW_COLUMNS} (default: the terminal's).",
+)
 @click.option("--cluster", type=click.IntRange(min=1), help="Draw cluster N at 1:1.")
 @click.option(
     "--color",
@@ -722,6 +741,7 @@ def show(
     """
     import shutil
 
+    from vizzly_tui.engine.errors import EngineError
     from vizzly_tui.show import ShowError, render_show, terminal_colours, use_colour
     from vizzly_tui.store import queries
     from vizzly_tui.store.store import open_store
@@ -737,7 +757,7 @@ def show(
         sys.exit(EXIT_USAGE)
     is_tty = sys.stdout.isatty()
     colour = use_colour(color, is_tty)
-    columns = width or (shutil.get_terminal_size().columns if is_tty else 100)
+    columns = width or min(shutil.get_terminal_size().columns if is_tty else 100, MAX_SHOW_COLUMNS)
     try:
         picture = render_show(
             subject_from_detail(detail),
@@ -750,7 +770,12 @@ def show(
     except ShowError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
-    click.echo(picture.header)
+    except (EngineError, OSError) as exc:
+        # A damaged or missing image file: say which, as `compare` does.
+        message = formatting.printable(exc)
+        click.echo(f"error: cannot show {formatting.printable(detail.name)}: {message}", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(formatting.printable(picture.header))
     click.echo("\n".join(picture.lines), color=colour)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from datetime import datetime
@@ -11,6 +12,19 @@ import click
 
 if TYPE_CHECKING:  # the type only: importing review would load the store for every command
     from vizzly_tui.review import ActionResult
+
+
+# C0, DEL and C1 controls. Names and property values come from SDKs and other tools: an
+# escape sequence in one would drive the terminal that shows it (recolour, retitle, set
+# the clipboard), so what a user sees has them replaced.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROLS_BUT_LINES = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: object, *, lines: bool = False) -> str:
+    """`text` as a string fit for a terminal: each control character (but newlines, with
+    `lines`) becomes U+FFFD."""
+    return (_CONTROLS_BUT_LINES if lines else _CONTROLS).sub("\ufffd", str(text))
 
 
 def _when(ms: int | None) -> str:

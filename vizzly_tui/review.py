@@ -15,7 +15,7 @@ failed batch whose rollback must leave something applied says exactly what (Part
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,8 @@ ACCEPT_ALL_STATUSES = ("failed", "new")
 NOT_UNDOABLE = ("undo", "capture")
 RESET_SETTINGS = ("baseline_metadata", "baseline_build_metadata")
 Progress = Callable[[int, int], None]
+# A comparison as a reviewer's screen showed it: (timestamp, current_sha256, status).
+Shown = tuple[Any, Any, str]
 
 
 class _Skip(Exception):
@@ -222,14 +224,27 @@ def _describe_os_error(project: Project, exc: OSError) -> str:
 
 
 def _accept_step(
-    store: Store, comparison_pk: int, actor: str, seen: Comparison | None = None
+    store: Store,
+    comparison_pk: int,
+    actor: str,
+    seen: Comparison | None = None,
+    shown: Shown | None = None,
 ) -> Callable[[str], Decision]:
     """One accept. With `seen` (accept --all: the comparison as listed when the command
-    began), a comparison that changed since is skipped rather than accepted unseen."""
+    began), a comparison that changed since is skipped rather than accepted unseen; with
+    `shown` (what a reviewer's screen showed of it), likewise."""
     project = store.project
 
     def step(batch: str) -> Decision:
         c = Comparison.get_or_none(Comparison.id == comparison_pk)
+        if (
+            c is not None
+            and shown is not None
+            and (c.timestamp, c.current_sha256, c.status) != tuple(shown)
+        ):
+            raise _Skip(
+                _comparison_item(c), "changed since it was shown (captured again or decided)"
+            )
         if seen is not None:
             if c is None:
                 raise _Skip(_comparison_item(seen), "deleted during the accept")
@@ -288,10 +303,13 @@ def accept(
     actor: str = "cli",
     build_uid: str | None = None,
     progress: Progress | None = None,
+    shown: Mapping[str, Shown] | None = None,
 ) -> ActionResult:
     """Make each named comparison's current image its baseline; status becomes `passed`.
 
     `all_` accepts every `failed` and `new` comparison of the build (contract §4.4).
+    `shown` (the review app): comparison id -> (timestamp, current_sha256, status) as the
+    reviewer saw it; one that differs now is skipped, not accepted unseen.
     """
     _check_actor(actor)
     if not all_ and not keys:
@@ -316,7 +334,10 @@ def accept(
                 f"Current screenshot not found for {len(missing)} comparison(s): "
                 + ", ".join(f".vizzly/current/{m}" for m in missing[:5])
             )
-        steps = [_accept_step(store, c.id, actor, c if all_ else None) for c in targets]
+        steps = [
+            _accept_step(store, c.id, actor, c if all_ else None, (shown or {}).get(c.cid))
+            for c in targets
+        ]
         return _run_batch(store, "accept", steps, progress)
 
     return _call(store, command)

@@ -4,12 +4,15 @@ as text the way a user would."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 from typing import Any
+
+from textual.worker import WorkerCancelled
 
 from vizzly_tui.project import Project
 from vizzly_tui.tui.app import AppOptions, ReviewApp, create_app
@@ -49,7 +52,10 @@ async def settle(pilot: Any, condition: Callable[[], bool], timeout: float = 10.
     app = pilot.app
     deadline = time.monotonic() + timeout
     while True:
-        await app.workers.wait_for_complete()
+        # An exclusive worker replaced by a newer one (a live refresh, a picture) ends
+        # cancelled, which wait_for_complete raises: that is the app working, not a failure.
+        with contextlib.suppress(WorkerCancelled):
+            await app.workers.wait_for_complete()
         await pilot.pause()
         if condition():
             return

@@ -106,3 +106,32 @@ def test_demo_no_open_keeps_the_summary(tmp_path):
     finally:
         status = app.quit()
     assert status == 0
+
+
+CRASH = """
+from vizzly_tui.tui.widgets import comparisons
+
+
+def _crash(self, y):
+    raise RuntimeError("drawing failed")
+
+
+comparisons.ComparisonList.render_line = _crash
+"""
+
+
+def test_an_app_that_crashed_exits_non_zero(scenario_project, tmp_path):
+    # A script or a CI job running the app must not read a crash as success.
+    project = prepare(scenario_project(SCENARIO))
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(CRASH)
+    from .app_pty import REPO_ROOT
+
+    env = {"PYTHONPATH": f"{hook}:{REPO_ROOT}", "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    app = PtyApp(["--project", str(project), "review"], cols=100, rows=30, env=env)
+    try:
+        app.wait_for("drawing failed", timeout=20)
+    finally:
+        status = app.quit()
+    assert status == 1

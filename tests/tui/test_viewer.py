@@ -315,6 +315,20 @@ async def test_preview_given_its_subject_as_it_is_mounted_draws_it(tmp_path) -> 
         assert any("▀" in "".join(s.text for s in preview.render_line(y)) for y in range(20))
 
 
+async def test_a_truncated_image_says_so_on_the_screen(tmp_path) -> None:
+    # The widget knew the error, but nothing was repainted: the user saw an empty viewer.
+    subject = make_subject(tmp_path)
+    data = subject.current_path.read_bytes()
+    subject.current_path.write_bytes(data[: len(data) // 2])
+    app = ViewerApp(subject)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        update = app.screen._compositor.render_update(full=True)
+        text = "\n".join("".join(s.text for strip in line for s in strip) for line in update.strips)
+        assert "cannot show this comparison" in text
+        assert "truncated" in text
+
+
 def cursor_columns(app) -> list[tuple[int, int]]:
     """(row, column) of every cell drawn in the inspector cursor's magenta."""
     image = app.screen.query_one(ImageView)

@@ -111,6 +111,22 @@ def test_colour_choice_follows_no_color_and_the_terminal() -> None:
     assert terminal_colours({"TERM": "screen"}) == "16"
 
 
+def test_show_refuses_a_width_no_terminal_has(project: Path) -> None:
+    # 100,000 columns drew a 100,000-pixel-wide canvas: the process was killed for memory.
+    result = run(project, "page", "--width", "100000")
+    assert result.exit_code == 2
+    assert "1000" in result.output
+    assert run(project, "page", "--width", "1000").exit_code == 0
+
+
+def test_show_of_a_damaged_image_is_a_clear_error(project: Path) -> None:
+    current = next((project / ".vizzly" / "current").glob("page*.png"))
+    current.write_bytes(current.read_bytes()[:200])
+    result = run(project, "page", "--width", "40")
+    assert result.exit_code == 2, result.output
+    assert "truncated" in result.output and "internal error" not in result.output
+
+
 def test_the_readme_picture_draws_shows_cells_in_their_colours(project: Path) -> None:
     """ansi_svg (the screenshots script's `show` picture) keeps the text and the colours."""
     from vizzly_tui.show import ansi_svg

@@ -149,6 +149,9 @@ class ComparisonRow:
     error: str | None
     file_name: str
     timestamp: int
+    # The screenshot's content hash: with timestamp and status, what a reviewer was shown
+    # (review.accept(shown=...) skips a comparison captured again since).
+    current_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,7 @@ _ROW_COLUMNS = (
     Comparison.error,
     Comparison.file_name,
     Comparison.timestamp,
+    Comparison.current_sha256,
 )
 
 
@@ -343,8 +347,8 @@ def _variant(properties: dict[str, Any]) -> str:
 
 
 def _row(values: tuple[Any, ...]) -> ComparisonRow:
-    pk, cid, build_id, name, signature, props, status, initial, diff, reason, error, fname, ts = (
-        values
+    (pk, cid, build_id, name, signature, props, status, initial, diff, reason, error, fname, ts) = (
+        values[:13]
     )
     props = props if isinstance(props, dict) else {}
     width = props.get("viewport_width")
@@ -364,6 +368,7 @@ def _row(values: tuple[Any, ...]) -> ComparisonRow:
         error=error,
         file_name=fname,
         timestamp=ts,
+        current_sha256=values[13],
     )
 
 

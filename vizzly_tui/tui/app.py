@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Static
 from textual.worker import Worker, WorkerState
 
+from vizzly_tui.formatting import printable
 from vizzly_tui.project import Project
 from vizzly_tui.store.store import Store, open_store
 from vizzly_tui.tui import data
@@ -131,6 +132,7 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
         self._last_refresh = 0.0
         self._announced_done = False
         self._first_screen_at: float | None = None
+        self._deciding: dict[str, int | None] = {}  # cid -> see DecisionsMixin.deciding
         self._prefetched: int | None = None  # comparison whose detail a refresh is sending
         self._preview: Any = None
         self._preview_failed = False  # the viewer's ImagePreview, mounted after the first screen
@@ -158,7 +160,7 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
 
     def on_mount(self) -> None:
         self.title = "vizzly-tui"
-        self.sub_title = self.store.project.root.name
+        self.sub_title = printable(self.store.project.root.name)
         titles = {
             "builds": "1 Builds",
             "comparisons": "2 Comparisons",
@@ -255,8 +257,48 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
             return
         self.post_message(ViewerReady())
 
+    def _keymap_problems(self) -> list[str]:
+        """What the user's [keys] breaks: ids no binding has, and bindings whose keys it
+        gave to another action of the same screen or pane (Textual drops those silently)."""
+        from vizzly_tui.tui.screens import ConfirmScreen, HelpScreen
+        from vizzly_tui.tui.viewer import ViewerScreen
+
+        keymap = self.settings.keymap
+        owners = (type(self), ComparisonList, BuildsTable, BaselinesTable, RegionsTable)
+        owners += (ViewerScreen, ConfirmScreen, HelpScreen)
+        problems: list[str] = []
+        known: set[str] = set()
+        for cls in owners:
+            bindings = [b for b in cls.BINDINGS if isinstance(b, Binding) and b.id]
+            known.update(b.id for b in bindings if b.id)
+            for binding in bindings:
+                if binding.id in keymap:
+                    continue  # rebound by the user: its old keys are free
+                taken = {
+                    key
+                    for other in bindings
+                    if other.id in keymap and other.id != binding.id
+                    for key in keymap[other.id].split(",")
+                }
+                lost = [k for k in binding.key.split(",") if k.strip() in taken]
+                if lost:
+                    left = len(lost) == len(binding.key.split(","))
+                    problems.append(
+                        f"{binding.id} lost the key {', '.join(lost)} to another binding"
+                        + (" and has no key left" if left else "")
+                    )
+        unknown = sorted(set(keymap) - known)
+        if unknown:
+            problems.append(f"no binding has the id {', '.join(unknown)} (? lists the ids)")
+        return problems
+
     def on_viewer_ready(self, message: ViewerReady) -> None:
         from vizzly_tui.tui.viewer import ImagePreview
+
+        # Checked now: the viewer's bindings are importable cheaply only after the warm-up.
+        for problem in self._keymap_problems() if self.settings.keymap else ():
+            title = f"{self.settings.path or 'config.toml'} [keys]"
+            self.notify(problem, title=title, severity="warning", timeout=8)
 
         self._preview = ImagePreview(id="preview")
         self.main.query_one("#detail-pane").mount(self._preview)
@@ -425,6 +467,25 @@ class ReviewApp(LoadingMixin, DecisionsMixin, App[None]):
             )
         return out
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every notice is plain text: they quote names, variants, search text and error
+        messages, where "[/]" read as markup would raise and an escape reach the terminal."""
+        super().notify(
+            printable(message, lines=True),
+            title=printable(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one handler for a worker that failed in a way its own code did not expect."""
         if event.state == WorkerState.ERROR:
@@ -451,8 +512,11 @@ def create_app(
     return ReviewApp(store, options, settings or load_settings(), watch=watch)
 
 
-def run_app(app: ReviewApp, *, mouse: bool = True) -> None:
+def run_app(app: ReviewApp, *, mouse: bool = True) -> int:
+    """Run until the user quits; the exit status (1 when the app ended on an error, whose
+    traceback Textual has printed: scripts must not read a crash as success)."""
     try:
         app.run(mouse=mouse)
     finally:
         app.store.close()
+    return app.return_code or 0

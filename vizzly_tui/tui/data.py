@@ -16,6 +16,7 @@ from typing import Any
 
 import peewee as pw
 
+from vizzly_tui.formatting import printable
 from vizzly_tui.store import queries_history
 from vizzly_tui.store.store import Store
 
@@ -49,11 +50,20 @@ class Row:
     diff: float | None
     browser: str | None
     viewport: int | None
+    # Which screenshot the row shows: an accept of it is refused once it is captured again.
+    timestamp: int | None = None
+    current_sha256: str | None = None
+
+    @property
+    def shown(self) -> tuple[int | None, str | None, str]:
+        """What the reviewer saw, for review.accept(shown=...)."""
+        return (self.timestamp, self.current_sha256, self.status)
 
     @property
     def variant(self) -> str:
+        """The signature's properties as shown (control characters replaced)."""
         parts = [p for p in self.signature.split("|")[1:] if p]
-        return " · ".join(parts)
+        return printable(" · ".join(parts))
 
 
 @dataclass(frozen=True)
@@ -173,7 +183,16 @@ def _filter(query: Query) -> queries_history.ComparisonFilter:
 
 def _row(r: queries_history.ComparisonRow) -> Row:
     return Row(
-        r.id, r.cid, r.name, r.signature, r.status, r.diff_percentage, r.browser, r.viewport_width
+        r.id,
+        r.cid,
+        r.name,
+        r.signature,
+        r.status,
+        r.diff_percentage,
+        r.browser,
+        r.viewport_width,
+        r.timestamp,
+        r.current_sha256,
     )
 
 
@@ -242,18 +261,22 @@ def load_page(store: Store, query: Query, offset: int, limit: int) -> tuple[Row,
     return tuple(_row(r) for r in rows)
 
 
-def acceptable_keys(store: Store, query: Query, statuses: tuple[str, ...]) -> tuple[str, ...]:
-    """The cids of every comparison in the list whose status is one of `statuses` (for
-    accept-all: read in SQL, never from the widget, which holds only a window)."""
+def acceptable_keys(
+    store: Store, query: Query, statuses: tuple[str, ...]
+) -> dict[str, tuple[int | None, str | None, str]]:
+    """Every comparison in the list whose status is one of `statuses`, by cid, with what
+    the screen shows of it (Row.shown) for accept-all: read in SQL, never from the widget,
+    which holds only a window. The accept is then of these exact screenshots: one captured
+    again while the confirmation is open is skipped, not accepted unseen."""
     flt = _filter(query)
-    keys: list[str] = []
+    keys: dict[str, tuple[int | None, str | None, str]] = {}
     with reading(store):
         offset = 0
         while True:
             rows = queries_history.page_comparisons(query.build_id, flt, limit=5000, offset=offset)
-            keys.extend(r.cid for r in rows if r.status in statuses)
+            keys.update((r.cid, _row(r).shown) for r in rows if r.status in statuses)
             if len(rows) < 5000:
-                return tuple(keys)
+                return keys
             offset += 5000
 
 

@@ -88,19 +88,43 @@ class DecisionsMixin:
     def _build_uid(self: ReviewApp) -> str | None:  # type: ignore[misc]
         return next((b.uid for b in self.builds if b.id == self.viewed_build_id), None)
 
-    def decide(self: ReviewApp, label: str, call: Callable[[], Any]) -> None:  # type: ignore[misc]
-        self._decision_worker(label, call)
+    def deciding(self: ReviewApp, cid: str) -> bool:  # type: ignore[misc]
+        """A decision on `cid` is on its way: it is not done, or the list does not show its
+        outcome yet. A key pressed again meanwhile must not decide it a second time (a
+        second accept would log a no-op decision that the next `u` silently undoes)."""
+        return cid in self._deciding
+
+    def decide(
+        self: ReviewApp, label: str, call: Callable[[], Any], cids: tuple[str, ...] = ()
+    ) -> None:  # type: ignore[misc]
+        for cid in cids:
+            self._deciding[cid] = None  # None: not done; then the refresh token to wait for
+        self._decision_worker(label, call, cids)
 
     @work(thread=True, group="decide", exit_on_error=False)
-    def _decision_worker(self: ReviewApp, label: str, call: Callable[[], Any]) -> None:  # type: ignore[misc]
+    def _decision_worker(
+        self: ReviewApp, label: str, call: Callable[[], Any], cids: tuple[str, ...]
+    ) -> None:  # type: ignore[misc]
         try:
             result = call()
         except Exception as exc:
-            self.post_message(DecisionFailed(label, str(exc) or type(exc).__name__))
+            self.post_message(DecisionFailed(label, str(exc) or type(exc).__name__, cids=cids))
             return
-        self.post_message(DecisionDone(label, result))
+        self.post_message(DecisionDone(label, result, cids=cids))
+
+    def _decision_landed(self: ReviewApp, cids: tuple[str, ...]) -> None:  # type: ignore[misc]
+        # Only a refresh started after this point shows the outcome.
+        for cid in cids:
+            self._deciding[cid] = self._token
+
+    def decisions_shown(self: ReviewApp, token: int) -> None:  # type: ignore[misc]
+        """A list read with refresh `token` is on screen: decisions it includes are over."""
+        for cid, after in list(self._deciding.items()):
+            if after is not None and token > after:
+                del self._deciding[cid]
 
     def on_decision_done(self: ReviewApp, message: DecisionDone) -> None:  # type: ignore[misc]
+        self._decision_landed(message.cids)
         self.progress_text = ""
         partial = bool(getattr(message.result, "skipped", None))
         self.notify(
@@ -116,6 +140,8 @@ class DecisionsMixin:
                 self._load_detail(row.id)
 
     def on_decision_failed(self: ReviewApp, message: DecisionFailed) -> None:  # type: ignore[misc]
+        for cid in message.cids:  # nothing changed: the key may be pressed again at once
+            self._deciding.pop(cid, None)
         self.progress_text = ""
         self._update_notices()
         self.notify(
@@ -135,23 +161,27 @@ class DecisionsMixin:
     def action_accept(self: ReviewApp) -> None:  # type: ignore[misc]
         from vizzly_tui import review
 
-        if self._refuse() or (row := self._selected()) is None:
+        if self._refuse() or (row := self._selected()) is None or self.deciding(row.cid):
             return
         uid = self._build_uid()
         self.decide(
             "accept",
-            lambda: review.accept(self.store, [row.cid], actor="tui", build_uid=uid),
+            lambda: review.accept(
+                self.store, [row.cid], actor="tui", build_uid=uid, shown={row.cid: row.shown}
+            ),
+            (row.cid,),
         )
 
     def action_reject(self: ReviewApp) -> None:  # type: ignore[misc]
         from vizzly_tui import review
 
-        if self._refuse() or (row := self._selected()) is None:
+        if self._refuse() or (row := self._selected()) is None or self.deciding(row.cid):
             return
         uid = self._build_uid()
         self.decide(
             "reject",
             lambda: review.reject(self.store, [row.cid], actor="tui", build_uid=uid),
+            (row.cid,),
         )
 
     def action_skip(self: ReviewApp) -> None:  # type: ignore[misc]
@@ -189,9 +219,13 @@ class DecisionsMixin:
     def on_accept_all_keys(self: ReviewApp, message: AcceptAllKeys) -> None:  # type: ignore[misc]
         from vizzly_tui.tui.screens import ConfirmScreen
 
-        keys = message.keys
         if self.screen is not self.main:
             return  # the user opened something else meanwhile
+        # As the dialog states them: one captured again or decided elsewhere while it is open
+        # is skipped (its new pixels were never shown), not accepted unseen. One with a
+        # decision on its way is left to that decision.
+        shown = {cid: seen for cid, seen in message.keys.items() if not self.deciding(cid)}
+        keys = list(shown)
         if not keys:
             self.notify("Nothing to accept in this filter", severity="warning")
             return
@@ -214,8 +248,9 @@ class DecisionsMixin:
             self.decide(
                 "accept",
                 lambda: review.accept(
-                    self.store, list(keys), actor="tui", build_uid=uid, progress=progress
+                    self.store, keys, actor="tui", build_uid=uid, progress=progress, shown=shown
                 ),
+                tuple(keys),
             )
 
         self.push_screen(ConfirmScreen(f"Accept {what}", body, yes="accept"), answered)
@@ -235,17 +270,18 @@ class DecisionsMixin:
     def action_delete(self: ReviewApp) -> None:  # type: ignore[misc]
         from vizzly_tui.tui.screens import ConfirmScreen
 
-        if self._refuse() or (row := self._selected()) is None:
+        if self._refuse() or (row := self._selected()) is None or self.deciding(row.cid):
             return
         uid = self._build_uid()
 
         def answered(yes: bool | None) -> None:
             from vizzly_tui import review
 
-            if yes:
+            if yes and not self.deciding(row.cid):
                 self.decide(
                     "delete",
                     lambda: review.delete(self.store, [row.cid], actor="tui", build_uid=uid),
+                    (row.cid,),
                 )
 
         body = (

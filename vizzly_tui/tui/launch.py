@@ -50,8 +50,8 @@ def open_app(
     read_only: bool = False,
     before_run: Callable[[], None] | None = None,
     graphics: str = "halfblock",
-) -> None:
-    """Build the app with the one factory and run it until the user quits."""
+) -> int:
+    """Build the app with the one factory and run it until the user quits; its exit status."""
     apply_colors(colors)
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
     if graphics != "halfblock":
@@ -68,4 +68,4 @@ def open_app(
     app = create_app(project, options=options)
     if before_run is not None:
         before_run()
-    run_app(app, mouse=mouse)
+    return run_app(app, mouse=mouse)

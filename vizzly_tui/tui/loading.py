@@ -14,9 +14,11 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import work
 from textual.widgets import Static
 
+from vizzly_tui.formatting import printable
 from vizzly_tui.tui import data
 from vizzly_tui.tui.data import FILTER_LABELS, ListData, Query
 from vizzly_tui.tui.messages import BuildsReady, DetailLoaded, ListLoaded, PageLoaded, ReadFailed
@@ -138,6 +140,7 @@ class LoadingMixin:
 
     def on_list_loaded(self: ReviewApp, message: ListLoaded) -> None:
         self._refresh_running = False
+        self.decisions_shown(message.token)
         if message.token == self._token:
             self._prefetched = message.detail_for
             self._show_list(message.data)
@@ -218,12 +221,15 @@ class LoadingMixin:
         pane.border_subtitle = counts
 
     def _update_notices(self: ReviewApp) -> None:
-        notes: list[str] = []
-        if self.read_only_reason():
-            notes.append(f"[b]read-only[/b]: {self.read_only_reason()}")
+        # Built as Text, not markup: they quote search text, browsers and build ids.
+        notes: list[Text] = []
+        reason = self.read_only_reason()
+        if reason:
+            notes.append(Text.assemble(("read-only", "bold"), f": {printable(reason)}"))
         viewed = next((b for b in self.builds if b.id == self.viewed_build_id), None)
         if viewed and viewed.status == "running":
-            notes.append(f"[b]live[/b]: build {viewed.uid} is receiving screenshots")
+            uid = printable(viewed.uid)
+            notes.append(Text.assemble(("live", "bold"), f": build {uid} is receiving screenshots"))
         tags = []
         if self.search_text:
             tags.append(f"search “{self.search_text}”")
@@ -232,11 +238,11 @@ class LoadingMixin:
         if self.viewport:
             tags.append(f"viewport {self.viewport}")
         if tags:
-            notes.append("filters: " + ", ".join(tags))
+            notes.append(Text(printable("filters: " + ", ".join(tags))))
         if self.progress_text:
-            notes.append(self.progress_text)
+            notes.append(Text(printable(self.progress_text)))
         widget = self.main.query_one("#notices", Static)
-        widget.update(" · ".join(notes))
+        widget.update(Text(" · ").join(notes))
         widget.display = bool(notes)
 
     def read_only_reason(self: ReviewApp) -> str | None:

@@ -42,7 +42,9 @@ class PageLoaded(Message):
 
 @dataclass
 class AcceptAllKeys(Message):
-    keys: tuple[str, ...]  # every acceptable comparison of the filter, read for `A`
+    # Every acceptable comparison of the filter, read for `A`: cid -> Row.shown (what the
+    # confirmation states is accepted; one that changes meanwhile is skipped).
+    keys: dict[str, tuple[int | None, str | None, str]]
 
 
 @dataclass
@@ -68,12 +70,14 @@ class DecisionDone(Message):
     label: str
     result: Any  # review.ActionResult
     advance: bool = False
+    cids: tuple[str, ...] = ()  # the comparisons decided on (the app's in-flight guard)
 
 
 @dataclass
 class DecisionFailed(Message):
     label: str
     error: str
+    cids: tuple[str, ...] = ()
 
 
 @dataclass

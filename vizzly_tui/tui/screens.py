@@ -11,6 +11,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from vizzly_tui.formatting import printable
+
 # (binding id, what it does) in the order the help lists them; keys come from the live keymap.
 HELP_ROWS = (
     ("cursor-down", "next item"),
@@ -71,8 +73,13 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = self._title
-            yield Static(self._body, id="confirm-body")
+            yield self._body_widget()
             yield Static(f"y / enter: {self._yes}    n / esc: cancel", id="confirm-keys")
+
+    def _body_widget(self) -> Static:
+        # Bodies name screenshots and variants: text, never markup or escapes.
+        body = self._body if isinstance(self._body, Text) else printable(self._body, lines=True)
+        return Static(body, id="confirm-body", markup=False)
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
@@ -100,7 +107,7 @@ class RegionScreen(ConfirmScreen):
                 from vizzly_tui.tui.viewer import ImagePreview
 
                 yield ImagePreview(id="region-picture")
-            yield Static(self._body, id="confirm-body")
+            yield self._body_widget()
             yield Static(f"y / enter: {self._yes}    n / esc: cancel", id="confirm-keys")
 
     def on_mount(self) -> None:

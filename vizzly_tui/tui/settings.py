@@ -51,10 +51,12 @@ def load_settings(path: Path | None = None) -> Settings:
     for binding_id, value in keys.items():
         if isinstance(value, list):
             value = ",".join(str(v) for v in value)
-        if not isinstance(value, str) or not value.strip():
+        # "a, ,b" is two keys; ",," none: a binding left with no key could not be used.
+        keys = [k for k in value.replace(" ", "").split(",") if k] if isinstance(value, str) else []
+        if not keys:
             problems.append(f'{path}: keys.{binding_id} must be a string like "a,enter"')
             continue
-        keymap[str(binding_id)] = value.replace(" ", "")
+        keymap[str(binding_id)] = ",".join(keys)
     theme = raw.get("theme")
     if theme is not None and not isinstance(theme, str):
         problems.append(f"{path}: theme must be a string")

@@ -14,6 +14,7 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widget import Widget
 
+from vizzly_tui.formatting import printable
 from vizzly_tui.tui.widgets.footer import KeysFooter
 
 from . import graphics as viewer_graphics
@@ -34,6 +35,9 @@ class _Line(Widget):
         self._text = Text()
 
     def show(self, text: Text) -> None:
+        # Names come from SDKs: their control characters never reach the terminal (one
+        # character for one, so the styles' spans stay in place).
+        text = Text(printable(text.plain), style=text.style, spans=text.spans)
         if text != self._text:
             self._text = text
             self.refresh()

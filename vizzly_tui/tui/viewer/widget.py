@@ -277,6 +277,8 @@ class ImageView(Widget, can_focus=True):
             return
         self._error = f"cannot show this comparison: {exc}"
         self._show(None, [])
+        # No picture before it either: _show found no changed rows, but the message is new.
+        self.refresh()
 
     def _show(self, key: tuple | None, strips: Any) -> None:
         if key is not None:

@@ -26,6 +26,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from vizzly_tui.formatting import printable
 from vizzly_tui.tui.data import Row
 
 STATUS_STYLE = {
@@ -37,6 +38,9 @@ STATUS_STYLE = {
     "passed": "green",
 }
 STATUS_LABEL = {"baseline-created": "new"}
+# Every segment carries a style: under NO_COLOR Textual's monochrome filter reads each
+# segment's style, and a None one crashed the app.
+_PLAIN = Style()
 
 
 def percent(value: float | None) -> str:
@@ -224,7 +228,7 @@ class ComparisonList(ScrollView, can_focus=True):
             text = lines[y - 1] if 1 <= y <= len(lines) else ""
             return Strip([Segment(f" {text}"[:width].ljust(width), Style(italic=True))])
         if index >= self.total:
-            return Strip.blank(width)
+            return Strip.blank(width, _PLAIN)
         row = self._rows.get(index)
         selected = index == self.cursor
         if row is None:
@@ -246,17 +250,18 @@ class ComparisonList(ScrollView, can_focus=True):
         rest = max(width - fixed, 4)
         variant_w = min(len(row.variant), max(rest // 2 - 1, 0))
         name_w = max(rest - variant_w - 1, 1)
-        name = row.name if len(row.name) <= name_w else row.name[: name_w - 1] + "…"
+        full = printable(row.name)
+        name = full if len(full) <= name_w else full[: name_w - 1] + "…"
         variant = row.variant[:variant_w]
         segments = [
             Segment(f" {status:<8}", Style.parse(STATUS_STYLE.get(row.status, ""))),
-            Segment(" "),
+            Segment(" ", _PLAIN),
             Segment(f"{name:<{name_w}}", Style(bold=True)),
-            Segment(" "),
+            Segment(" ", _PLAIN),
             Segment(f"{variant:<{variant_w}}", Style(dim=True)),
-            Segment(f"{diff:>8}"),
+            Segment(f"{diff:>8}", _PLAIN),
         ]
-        strip = Strip(segments).crop(0, width).extend_cell_length(width)
+        strip = Strip(segments).crop(0, width).extend_cell_length(width, _PLAIN)
         if selected:
             strip = strip.apply_style(self._cursor_style())
         return strip

@@ -17,6 +17,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import RowDoesNotExist
 
+from vizzly_tui.formatting import printable
 from vizzly_tui.tui.data import BuildRow, Detail
 from vizzly_tui.tui.widgets.comparisons import STATUS_STYLE, percent
 
@@ -64,6 +65,12 @@ class PaneTable(DataTable):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False, show_cursor=True)
+
+    def add_row(self, *cells: Any, **kwargs: Any) -> Any:
+        """Text cells as text: a DataTable reads a str cell as markup, and names, variants
+        and branches come from SDKs and git ("[/]" would raise, an escape reach the tty)."""
+        shown = [Text(printable(c)) if isinstance(c, str) else c for c in cells]
+        return super().add_row(*shown, **kwargs)
 
     def selected_key(self) -> str | None:
         if self.row_count == 0:
@@ -293,8 +300,8 @@ def detail_text(detail: Detail | None, note: str | None = None) -> Text:
     if detail is None:
         return Text("No comparison selected.", style="italic")
     t = Text()
-    t.append(detail.name, style="bold")
-    variant = " · ".join(p for p in detail.signature.split("|")[1:] if p)
+    t.append(printable(detail.name), style="bold")
+    variant = printable(" · ".join(p for p in detail.signature.split("|")[1:] if p))
     if variant:
         t.append(f"  {variant}", style="dim")
     t.append("\n")
@@ -315,7 +322,7 @@ def detail_text(detail: Detail | None, note: str | None = None) -> Text:
         else:
             rows.append(("height", str(hd)))
     if detail.reason:
-        rows.append(("reason", detail.reason))
+        rows.append(("reason", printable(detail.reason)))
     if detail.threshold is not None:
         rows.append(
             ("threshold", f"ΔE {detail.threshold:g}, min cluster {detail.min_cluster_size}")
@@ -328,7 +335,7 @@ def detail_text(detail: Detail | None, note: str | None = None) -> Text:
         t.append(f"{value}\n")
     if detail.error:
         t.append("error  ", style="bold red")
-        t.append(f"{detail.error}\n")
+        t.append(f"{printable(detail.error, lines=True)}\n")
     for c in sorted(detail.clusters, key=lambda c: -(c.get("pixelCount") or 0))[:5]:
         box = c.get("boundingBox") or {}
         t.append(f"{'':>10}  {_box(box)}  {c.get('pixelCount', '?')} px\n", style="dim")

@@ -26,6 +26,7 @@ from typing import Any
 from aiohttp import web
 from filelock import FileLock, Timeout
 
+from vizzly_tui import malloc
 from vizzly_tui.capture import CaptureSettings, finish_build, start_build
 from vizzly_tui.config import Config
 from vizzly_tui.errors import ServerError
@@ -175,6 +176,9 @@ async def start_server(
     if store.writer is None:  # read-only: start_build says why, before any lock file is made
         start_build(store, kind)
     claim = claim_project(project)
+    # Comparisons' big temporaries go back to the OS when freed (see malloc.py): a server
+    # runs for hours, its resident memory must stay near what one comparison needs.
+    malloc.fix_mmap_threshold()
     try:
         return await _start_claimed(
             store,

@@ -6,7 +6,6 @@ Kept out of the engine so the server can apply it before the engine (numpy) is i
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import sys
 import threading
 from typing import Any
@@ -29,7 +28,7 @@ def _glibc() -> Any:
             _loaded = True
             if sys.platform.startswith("linux"):
                 try:
-                    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+                    libc = ctypes.CDLL("libc.so.6")  # glibc; find_library runs ldconfig (~20 ms)
                     libc.malloc_trim.argtypes = [ctypes.c_size_t]
                     libc.malloc_trim.restype = ctypes.c_int
                     libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]

@@ -26,7 +26,6 @@ from typing import Any
 from aiohttp import web
 from filelock import FileLock, Timeout
 
-from vizzly_tui import malloc
 from vizzly_tui.capture import CaptureSettings, finish_build, start_build
 from vizzly_tui.config import Config
 from vizzly_tui.errors import ServerError
@@ -113,6 +112,12 @@ def warm_engine() -> threading.Thread:
     (if it comes sooner, Python's import lock makes it wait for this one to finish)."""
 
     def load() -> None:
+        # Before any comparison, off the start-up path (ctypes costs a few ms to load): the
+        # comparisons' big temporaries go back to the OS when freed (see malloc.py), so a
+        # server running for hours stays near what one comparison needs.
+        from vizzly_tui import malloc
+
+        malloc.fix_mmap_threshold()
         try:
             import vizzly_tui.engine  # noqa: F401
         except Exception:  # the first screenshot imports it again and reports the error
@@ -176,9 +181,6 @@ async def start_server(
     if store.writer is None:  # read-only: start_build says why, before any lock file is made
         start_build(store, kind)
     claim = claim_project(project)
-    # Comparisons' big temporaries go back to the OS when freed (see malloc.py): a server
-    # runs for hours, its resident memory must stay near what one comparison needs.
-    malloc.fix_mmap_threshold()
     try:
         return await _start_claimed(
             store,

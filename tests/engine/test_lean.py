@@ -7,6 +7,7 @@ import struct
 import threading
 import time
 import tracemalloc
+import weakref
 import zlib
 from pathlib import Path
 
@@ -289,3 +290,31 @@ def test_a_big_comparison_writes_its_diff_before_returning(
     out = tmp_path / "big.png"
     compare_arrays(first, second, diff_path=out, background_diff=True)
     assert pending_diff(out) is None and out.exists()
+
+
+def test_a_queued_diff_image_does_not_keep_the_decoded_images_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A burst of screenshots queues up to MAX_QUEUED diff images; each must hold only what
+    # it draws (the change masks), not the two decoded frames (the server's peak memory).
+    baseline = ui_like(120, 80)
+    current = baseline.copy()
+    current[20:30, 20:40] = (220, 0, 0, 255)
+    release = threading.Event()
+    real_render = compare_module.render_diff
+
+    def slow_render(*args: object, **kwargs: object):
+        assert release.wait(10)
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(compare_module, "render_diff", slow_render)
+    out = tmp_path / "diffs" / "card.png"
+    result = compare_arrays(baseline, current, diff_path=out, background_diff=True)
+    assert result.is_different and pending_diff(out) is not None
+    alive = (weakref.ref(baseline), weakref.ref(current))
+    del baseline, current
+    try:
+        assert [ref() is None for ref in alive] == [True, True]
+    finally:
+        release.set()
+    assert wait_for_diff(out, timeout=10) and out.exists()

@@ -207,8 +207,14 @@ def compare_arrays(
     if diff_path is not None and (diff_pixels or scan.aa_count):
         image_path = Path(diff_path)
 
+        # The render keeps only what it draws (not the decoded images, nor the whole scan):
+        # a queued background write must not pin two frames in memory.
+        changed, aa = scan.changed, scan.aa
+        taller = current if height2 > height1 else baseline
+        extra = np.array(taller[common:])  # a copy: a view would keep the whole image alive
+
         def render() -> Any:
-            return render_diff(baseline, current, scan.changed, scan.aa, rows)
+            return render_diff(changed, aa, extra, rows)
 
         if background_diff and total <= BACKGROUND_MAX_PIXELS and not queue_is_full():
             # After the verdict: the caller answers now; wait_for_diff finds it.

@@ -63,34 +63,34 @@ def _ramp_indices(rgba: np.ndarray) -> np.ndarray:
 
 
 def render_diff(
-    baseline: np.ndarray,
-    current: np.ndarray,
     changed: np.ndarray,
     antialiasing: np.ndarray,
+    extra_rows: np.ndarray,
     stripe_rows: int,
 ) -> Image.Image:
-    """Build the palette image, sized width x max(height1, height2).
+    """Build the palette image, sized width x (common rows + extra rows).
 
-    `changed` and `antialiasing` are boolean masks over the rows both images have. Drawn a
-    stripe of rows at a time, so the only full-size buffer is the one-byte-a-pixel image.
+    `changed` and `antialiasing` are boolean masks over the rows both images have;
+    `extra_rows` is the RGBA of the rows only the taller image has (none when the heights
+    match). Only these are taken, not the two decoded images: a diff image waiting for the
+    background writer then holds a quarter of a frame's bytes instead of two whole frames.
+    Drawn a stripe of rows at a time, so the only full-size buffer is the one-byte-a-pixel
+    image.
     """
-    height1 = baseline.shape[0]
-    height2 = current.shape[0]
-    common = min(height1, height2)
-    same_height = height1 == height2
+    common, width = changed.shape
+    same_height = extra_rows.shape[0] == 0
     # Without a height change only three colours are needed: a 4-entry palette, which Pillow
     # writes at 2 bits a pixel, a quarter of the bytes to compress (~1 ms at 1080p).
     clear, aa, diff = (0, 1, 2) if same_height else (CLEAR_INDEX, AA_INDEX, DIFF_INDEX)
-    indices = np.full((max(height1, height2), current.shape[1]), clear, dtype=np.uint8)
+    indices = np.full((common + extra_rows.shape[0], width), clear, dtype=np.uint8)
     for top in range(0, common, stripe_rows):
         rows = slice(top, min(common, top + stripe_rows))
         np.putmask(indices[rows], antialiasing[rows], aa)
         np.putmask(indices[rows], changed[rows], diff)
     # Rows only one image has: show what appeared (or disappeared), faded and tinted.
-    taller = current if height2 > height1 else baseline
-    for top in range(common, indices.shape[0], stripe_rows):
-        rows = slice(top, min(indices.shape[0], top + stripe_rows))
-        indices[rows] = _ramp_indices(taller[rows]) + _TINT_BASE
+    for top in range(0, extra_rows.shape[0], stripe_rows):
+        rows = slice(top, min(extra_rows.shape[0], top + stripe_rows))
+        indices[common + top : common + rows.stop] = _ramp_indices(extra_rows[rows]) + _TINT_BASE
     from PIL import Image  # imported on first use: the engine's import stays cheap
 
     image = Image.fromarray(indices, "P")
@@ -139,7 +139,7 @@ _lock = threading.Lock()
 _generation: dict[str, int] = {}
 _pending: dict[str, Future[None]] = {}
 #: Queued diff images beyond which a comparison writes its own before returning: each one
-#: holds its two decoded images, so a burst of screenshots must not pile them up in memory.
+#: holds its change masks (two bytes a pixel), so a burst of screenshots must not pile them up.
 MAX_QUEUED = 4
 _writer: ThreadPoolExecutor | None = None
 

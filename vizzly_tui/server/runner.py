@@ -112,6 +112,12 @@ def warm_engine() -> threading.Thread:
     (if it comes sooner, Python's import lock makes it wait for this one to finish)."""
 
     def load() -> None:
+        # Before any comparison, off the start-up path (ctypes costs a few ms to load): the
+        # comparisons' big temporaries go back to the OS when freed (see malloc.py), so a
+        # server running for hours stays near what one comparison needs.
+        from vizzly_tui import malloc
+
+        malloc.fix_mmap_threshold()
         try:
             import vizzly_tui.engine  # noqa: F401
         except Exception:  # the first screenshot imports it again and reports the error

@@ -48,16 +48,7 @@ def sha256_file(path: Path) -> str:
 
 def _fsync_dir(folder: Path) -> None:
     # The rename itself must reach the disk for the new name to survive a power cut.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    _fsync_file(folder)
 
 
 def atomic_write(path: Path, data: bytes, *, durable: bool = True) -> None:
@@ -133,6 +124,7 @@ def store_object(project: Project, data: bytes, sha: str | None = None) -> str:
 
 
 def _fsync_file(path: Path) -> None:
+    """fsync a file or a folder by path; best effort (some filesystems refuse a folder)."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:

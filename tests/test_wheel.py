@@ -6,6 +6,7 @@ import subprocess
 import sys
 import sysconfig
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,15 @@ def test_installed_wheel_ships_and_runs_the_migrations(tmp_path):
     )
     assert built.returncode == 0, built.stdout + built.stderr
     wheel = next(dist.glob("vizzly_tui-*.whl"))
+    # Every package of the source tree is in the wheel (the list in pyproject.toml is
+    # explicit: a new folder left out of it works in an editable install and nowhere else).
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = {Path(n).parent for n in archive.namelist() if n.endswith("__init__.py")}
+    source = {
+        p.parent.relative_to(REPO_ROOT) for p in (REPO_ROOT / "vizzly_tui").rglob("__init__.py")
+    }
+    assert source - shipped == set(), "packages missing from the wheel (pyproject.toml)"
+    assert (Path("vizzly_tui") / "tui" / "app.tcss").as_posix() in archive.namelist()
 
     # A fresh venv; the runtime dependencies come from the environment running this test
     # (often itself a venv, which `system_site_packages` would not see: that flag reaches the

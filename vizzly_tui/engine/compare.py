@@ -220,6 +220,8 @@ def compare_arrays(
             # After the verdict: the caller answers now; wait_for_diff finds it.
             write_in_background(render, image_path)
         else:
+            # An older image of this path still queued must not land on top of this one.
+            retire(image_path)
             # On the second core while this thread clusters.
             writing = pool().submit(lambda: write_atomically(render(), image_path))
     elif diff_path is not None:

@@ -152,8 +152,11 @@ def decode_png(
             f"{_HARD_LIMIT:,}"
         )
     bit_depth, color_type, _ = _scan(data, width, height, label)
-    # 16-bit greyscale is the one flavour where Pillow's rule (clip to 255) differs from
-    # libspng's (keep the high byte); Pillow keeps deciding it, so results never change.
+    # 16-bit greyscale: Pillow's rule (clip to 255) differs from libspng's (keep the high
+    # byte); Pillow keeps deciding it, so results do not change. One other difference is
+    # left to libspng on purpose: a 2- or 4-bit grey image with a tRNS colour key, whose
+    # keyed pixels libspng makes transparent as the PNG spec says (Pillow 13 leaves them
+    # opaque, not scaling the key to 8 bits); screenshots practically never use it.
     if not (color_type == 0 and bit_depth == 16):
         from . import spng
 

@@ -216,12 +216,13 @@ def _released_after() -> Iterator[None]:
     try:
         yield
     finally:
-        # Loaded by now if a comparison ran; a capture refused early loaded nothing to free.
-        import sys
+        # A comparison allocates tens of megabytes in several threads, and glibc keeps what
+        # each thread's arena freed: give it back, so a long-running server's memory does
+        # not settle at the sum of every thread's worst comparison. Imported here: ctypes is
+        # not needed by the commands that import this module without capturing anything.
+        from vizzly_tui import malloc
 
-        workers = sys.modules.get("vizzly_tui.engine.workers")
-        if workers is not None:
-            workers.release_free_memory()
+        malloc.trim()
 
 
 def _capture_once(

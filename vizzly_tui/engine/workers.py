@@ -11,8 +11,6 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from vizzly_tui.malloc import trim
-
 _executor: ThreadPoolExecutor | None = None
 _lock = threading.Lock()
 
@@ -25,13 +23,3 @@ def pool() -> ThreadPoolExecutor:
             if _executor is None:
                 _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="vizzly-engine")
     return _executor
-
-
-def release_free_memory() -> None:
-    """Give the memory freed by a comparison back to the operating system.
-
-    A comparison allocates tens of megabytes in several threads; glibc keeps what each
-    thread's arena freed for reuse, so a long-running server's resident memory climbs to the
-    sum of every thread's worst comparison instead of one comparison's. malloc_trim returns
-    the free pages of every arena (about a millisecond). Called after each screenshot."""
-    trim()

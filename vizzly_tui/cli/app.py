@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from vizzly_tui import formatting
+from vizzly_tui.cli import output
 from vizzly_tui.cli.common import echo_line, emit, project_of
 from vizzly_tui.project import find_project
 
@@ -106,7 +107,12 @@ def demo(directory: Path, as_json: bool, no_open: bool) -> None:
         f"\nTry: vizzly-tui --project {directory} accept login   then   "
         f"vizzly-tui --project {directory} undo"
     )
-    emit(data, as_json, lambda: formatting.status_text(data) + hint)
+    emit(
+        data,
+        as_json,
+        lambda: formatting.status_text(data) + hint,
+        lambda: output.status_view(data, hint),
+    )
     from vizzly_tui.tui import launch
 
     if not (as_json or no_open) and launch.is_terminal():

@@ -4,12 +4,12 @@ run). Nothing heavy is imported before a command runs."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from typing import Any
 
 import click
 
+from vizzly_tui.cli import output
 from vizzly_tui.cli.common import emit, project_of, project_or_create
 
 
@@ -61,18 +61,6 @@ def startup_download(
     return download_request(baseline_build, baseline_comparison, token)
 
 
-def progress_bar(enabled: bool) -> tuple[Any, Callable[[int, int], None] | None]:
-    """A rich progress bar on a terminal (stderr), else nothing."""
-    if not enabled or not sys.stderr.isatty():
-        return None, None
-    from rich.console import Console
-    from rich.progress import Progress
-
-    bar = Progress(console=Console(stderr=True), transient=True)
-    task = bar.add_task("downloading baselines", total=None)
-    return bar, lambda done, total: bar.update(task, completed=done, total=total)
-
-
 @click.group(invoke_without_command=True)
 @click.option("--name", "pattern", metavar="GLOB", help="Only names matching this glob.")
 @click.option(
@@ -100,7 +88,12 @@ def baselines(ctx: click.Context, pattern: str | None, info: str | None, as_json
             emit(data, as_json, lambda: formatting_baseline_info(data))
             return
         rows = list_baselines(pattern) if store.exists else []
-    emit({"baselines": rows}, as_json, lambda: formatting_baselines(rows))
+    emit(
+        {"baselines": rows},
+        as_json,
+        lambda: formatting_baselines(rows),
+        lambda: output.baselines_view(rows),
+    )
 
 
 def formatting_baselines(rows: list[dict[str, Any]]) -> str:
@@ -172,17 +165,14 @@ def download(
     project = project_or_create(ctx)
     cfg = load_config(project.root)
     request = download_request(build_id, comparison_id, token, environment, branch)
-    bar, progress = progress_bar(not as_json)
-    with open_store(project) as store:
-        from vizzly_tui.cloud.download import download_with_config
+    from vizzly_tui.cloud.download import download_with_config
 
-        if bar is not None:
-            bar.start()
-        try:
-            data = run_async(download_with_config(store, cfg, request, progress=progress))
-        finally:
-            if bar is not None:
-                bar.stop()
+    with (
+        open_store(project) as store,
+        # From the start: the listing request, too, can take a while.
+        output.progress_bar("downloading baselines", enabled=not as_json, min_total=0) as bar,
+    ):
+        data = run_async(download_with_config(store, cfg, request, progress=bar))
     emit(data, as_json, lambda: download_text(data))
 
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from vizzly_tui import formatting
+from vizzly_tui.cli import output
 from vizzly_tui.project import Project, ProjectNotFound, find_project
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 
 def project_of(ctx: click.Context) -> Project:
@@ -49,9 +53,18 @@ def note(message: str) -> None:
     click.echo(f"note: {message}", err=True)
 
 
-def emit(data: Any, as_json: bool, text: Callable[[], str]) -> None:
+def emit(
+    data: Any,
+    as_json: bool,
+    text: Callable[[], str],
+    view: Callable[[], RenderableType] | None = None,
+) -> None:
+    """`data` as JSON with --json; else `view()` (rich) on a styled terminal, `text()` when
+    piped or with NO_COLOR (the stable text scripts parse)."""
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))
+    elif view is not None and output.print_view(view):
+        return
     else:
         # Names and property values come from SDKs: their escape sequences must not drive
         # the terminal (click strips colour codes in pipes, not OSC titles or clipboards).

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from vizzly_tui import formatting
+from vizzly_tui.cli import output
 from vizzly_tui.cli.common import emit, optional_project_root, project_of
 from vizzly_tui.errors import EXIT_PARTIAL
 from vizzly_tui.project import Project
@@ -27,9 +28,13 @@ def gc(ctx: click.Context, keep_builds: int | None, as_json: bool) -> None:
     from vizzly_tui.store.gc import collect_garbage, gc_text
     from vizzly_tui.store.store import open_store
 
-    with open_store(project_of(ctx)) as store:
-        result = collect_garbage(store, keep_builds=keep_builds)
-    emit(result.to_json(), as_json, lambda: gc_text(result))
+    with (
+        open_store(project_of(ctx)) as store,
+        output.progress_bar("checking kept images", enabled=not as_json) as progress,
+    ):
+        result = collect_garbage(store, keep_builds=keep_builds, progress=progress)
+    text = gc_text(result)
+    emit(result.to_json(), as_json, lambda: text, lambda: output.gc_view(text))
 
 
 @click.group()
@@ -82,11 +87,22 @@ def doctor(ctx: click.Context, repair: bool, as_json: bool) -> None:
     project = project_of(ctx)
     if not repair:
         report = doc.diagnose(project)
-        emit(report.to_json(), as_json, lambda: doc.doctor_text(report))
+        emit(
+            report.to_json(),
+            as_json,
+            lambda: doc.doctor_text(report),
+            lambda: output.doctor_view(report),
+        )
         sys.exit(report.exit_code)
     result, after = doctor_repair.run_repair(project)
     data = {"repair": result.to_json(), "after": after.to_json()}
-    emit(data, as_json, lambda: doctor_repair.repair_text(result) + "\n\n" + doc.doctor_text(after))
+    repaired = doctor_repair.repair_text(result)
+    emit(
+        data,
+        as_json,
+        lambda: repaired + "\n\n" + doc.doctor_text(after),
+        lambda: output.repair_view(repaired, after),
+    )
     sys.exit(EXIT_PARTIAL if result.not_recovered or after.exit_code == 3 else 0)
 
 

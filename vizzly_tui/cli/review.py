@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from vizzly_tui import formatting
+from vizzly_tui.cli import output
 from vizzly_tui.cli.common import emit, note, project_of
 from vizzly_tui.errors import EXIT_PARTIAL
 
@@ -34,19 +35,33 @@ def status(ctx: click.Context, as_json: bool) -> None:
         for notice in store.notices:
             note(notice)
         data = queries.status_data(queries.current_build() if store.exists else None)
-    emit(data, as_json, lambda: formatting.status_text(data))
+    emit(data, as_json, lambda: formatting.status_text(data), lambda: output.status_view(data))
 
 
 def _review_command(
-    ctx: click.Context, as_json: bool, action: Callable[..., Any], *args: Any, **kwargs: Any
+    ctx: click.Context,
+    as_json: bool,
+    action: Callable[..., Any],
+    *args: Any,
+    progress: str | None = None,
+    **kwargs: Any,
 ) -> None:
+    """Run a review action; with `progress` (its label) a bar on a terminal follows it."""
     from vizzly_tui.store.store import open_store
 
     with open_store(project_of(ctx), write=True) as store:
         for notice in store.notices:
             note(notice)
-        result = action(store, *args, **kwargs)
-    emit(result.to_json(), as_json, lambda: formatting.action_text(result))
+        with output.progress_bar(progress or "", enabled=bool(progress) and not as_json) as bar:
+            if progress:
+                kwargs["progress"] = bar
+            result = action(store, *args, **kwargs)
+    emit(
+        result.to_json(),
+        as_json,
+        lambda: formatting.action_text(result),
+        lambda: output.action_view(result),
+    )
     if result.skipped:
         # Scripts must tell "all done" from "done except what changed meanwhile".
         ctx.exit(EXIT_PARTIAL)
@@ -67,8 +82,8 @@ def accept(ctx: click.Context, keys: tuple[str, ...], all_: bool, as_json: bool)
 
     if all_ and keys:
         raise click.UsageError("give comparisons or --all, not both")
-    progress = formatting.progress_printer() if all_ and not as_json else None
-    _review_command(ctx, as_json, review.accept, keys, all_=all_, progress=progress)
+    label = "accepting" if all_ else None
+    _review_command(ctx, as_json, review.accept, keys, all_=all_, progress=label)
 
 
 @click.command()
@@ -109,8 +124,7 @@ def reset(ctx: click.Context, yes: bool, as_json: bool) -> None:
         if not sys.stdin.isatty():
             raise click.UsageError("reset deletes every baseline; pass --yes to confirm")
         click.confirm("Delete all baselines and the current comparisons?", abort=True)
-    progress = None if as_json else formatting.progress_printer()
-    _review_command(ctx, as_json, review.reset, progress=progress)
+    _review_command(ctx, as_json, review.reset, progress="resetting")
 
 
 @click.command()
@@ -134,7 +148,7 @@ def log_command(ctx: click.Context, limit: int, as_json: bool) -> None:
 
     with open_store(project_of(ctx), write=False) as store:
         rows = review.history(limit) if store.exists else []
-    emit(rows, as_json, lambda: formatting.history_text(rows))
+    emit(rows, as_json, lambda: formatting.history_text(rows), lambda: output.history_view(rows))
 
 
 COMMANDS = (status, accept, reject, delete, reset, undo, log_command)

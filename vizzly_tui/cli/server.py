@@ -12,6 +12,7 @@ import click
 
 from vizzly_tui import formatting
 from vizzly_tui.cli import baselines as cloud
+from vizzly_tui.cli import output
 from vizzly_tui.cli.common import echo_line, emit, note, project_of, project_or_create
 from vizzly_tui.project import Project
 
@@ -168,9 +169,13 @@ def run(
     if as_json:
         emit(run_json(project, data, code, report_path), True, str)
     else:
-        click.echo(formatting.printable(formatting.run_summary_text(data), lines=True))
-        if report_path is not None:
-            click.echo(f"report: {report_path}")
+        report_line = f"\nreport: {report_path}" if report_path is not None else ""
+        emit(
+            data,
+            False,
+            lambda: formatting.run_summary_text(data) + report_line,
+            lambda: output.run_summary_view(data, report_path),
+        )
     sys.exit(code)
 
 

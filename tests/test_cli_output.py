@@ -7,7 +7,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import pty
 import re
+import select
 import subprocess
 import sys
 import time
@@ -20,6 +22,7 @@ from tests.terminalhelpers import CSI, run_cli
 from vizzly_tui import formatting
 from vizzly_tui.cli import output
 from vizzly_tui.doctor import DoctorReport
+from vizzly_tui.project import Project
 from vizzly_tui.store.models import Comparison
 
 # rich's "bold red" on an xterm: SGR 1;31, right before the word.
@@ -190,3 +193,30 @@ def test_version_and_piped_status_do_not_load_rich(tmp_path):
         )
         assert ran.returncode == 0, ran.stderr
         assert ran.stdout.rstrip().endswith("RICH False"), ran.stdout
+
+
+def test_the_bootstrap_progress_bar_draws_only_for_a_legacy_project_on_a_terminal(
+    tmp_path, monkeypatch, scenario_project
+):
+    """The callback the first start of a large Vizzly CLI project reports to (the store's
+    bootstrap progress): a bar on a terminal, nothing in a project with nothing to import."""
+    master, slave = pty.openpty()
+    terminal = open(slave, "w", encoding="utf-8", closefd=True)  # noqa: SIM115 - closed below
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setattr(sys, "stderr", terminal)
+    try:
+        with output.bootstrap_progress(Project(tmp_path)) as nothing:
+            assert nothing is None  # no Vizzly CLI files: nothing to import
+        legacy = Project(scenario_project("scenario-a-first-run"))
+        with output.bootstrap_progress(legacy) as bar:
+            assert bar is not None
+            for done in range(1, 41):
+                bar(done, 40)
+        terminal.flush()
+        shown = b""
+        while select.select([master], [], [], 0.5)[0]:
+            shown += os.read(master, 1 << 16)
+    finally:
+        terminal.close()
+        os.close(master)
+    assert b"importing the Vizzly CLI's files" in shown and b"40/40" in shown

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # types only: rich loads when a terminal shows the output
     from rich.text import Text
 
     from vizzly_tui.doctor import DoctorReport
+    from vizzly_tui.project import Project
     from vizzly_tui.review import ActionResult
 
 Progress = Callable[[int, int], None]
@@ -145,6 +146,16 @@ def progress_bar(
     finally:
         if task:
             bar.stop()
+
+
+@contextmanager
+def bootstrap_progress(project: Project) -> Iterator[Progress | None]:
+    """The progress callback for the first start in a Vizzly CLI project (its legacy import
+    keeps every image: long in a large project); None where there is nothing to import."""
+    with progress_bar(
+        "importing the Vizzly CLI's files", enabled=bool(project.legacy_files())
+    ) as bar:
+        yield bar
 
 
 # --- views -----------------------------------------------------------------------------------

@@ -14,8 +14,6 @@ listed). Tracebacks only with --debug.
 
 from __future__ import annotations
 
-import sys
-
 from vizzly_tui.cli import app, baselines, images, maintenance, review, server
 from vizzly_tui.cli.group import main
 
@@ -25,6 +23,3 @@ for _module in (app, review, maintenance, server, images, baselines):
 
 __all__ = ["main"]
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

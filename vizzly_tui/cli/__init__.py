@@ -22,4 +22,3 @@ for _module in (app, review, maintenance, server, images, baselines):
         main.add_command(_command)
 
 __all__ = ["main"]
-

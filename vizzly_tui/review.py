@@ -156,8 +156,15 @@ def _run_decision(store: Store, make: Callable[[], Decision | None]) -> Decision
 
 
 def _run_batch(
-    store: Store, action: str, steps: list[Callable[[], Decision | None]], progress: Progress | None
+    store: Store,
+    action: str,
+    steps: list[Callable[[str], Decision | None]],
+    progress: Progress | None,
+    *,
+    actor: str,
 ) -> ActionResult:
+    """Run `steps` as one batch made by `actor`; one that fails part-way is rolled back
+    whole, the rollback logged under the same actor (the log says who caused it)."""
     batch = uuid.uuid4().hex
     result = ActionResult(action, batch)
     try:
@@ -173,17 +180,17 @@ def _run_batch(
                 progress(index, len(steps))
     except BaseException as exc:
         if result.items:
-            _roll_back_batch(store, action, batch, result, exc)
+            _roll_back_batch(store, action, batch, result, exc, actor=actor)
         raise
     return result
 
 
 def _roll_back_batch(
-    store: Store, action: str, batch: str, result: ActionResult, exc: BaseException
+    store: Store, action: str, batch: str, result: ActionResult, exc: BaseException, *, actor: str
 ) -> None:
     """Undo what a failed batch applied; when some of it must stay (captured again since,
     so reverting would misdescribe the newer screenshot), raise PartlyApplied naming it."""
-    rolled = _undo_batch(store, batch, "undo", actor="cli", strict=False)
+    rolled = _undo_batch(store, batch, "undo", actor=actor, strict=False)
     if not rolled.skipped:
         return
     left = "; ".join(f"{s.get('name') or s.get('id')} ({s['reason']})" for s in rolled.skipped)
@@ -338,7 +345,7 @@ def accept(
             _accept_step(store, c.id, actor, c if all_ else None, (shown or {}).get(c.cid))
             for c in targets
         ]
-        return _run_batch(store, "accept", steps, progress)
+        return _run_batch(store, "accept", steps, progress, actor=actor)
 
     return _call(store, command)
 
@@ -375,7 +382,7 @@ def reject(
 
             return step
 
-        return _run_batch(store, "reject", [step_for(c) for c in targets], None)
+        return _run_batch(store, "reject", [step_for(c) for c in targets], None, actor=actor)
 
     return _call(store, command)
 
@@ -436,7 +443,7 @@ def delete(
     def command() -> ActionResult:
         targets = resolve(_current_build_id(build_uid), keys)
         steps = [_removal_step(store, "delete", actor, c.id, c.signature) for c in targets]
-        return _run_batch(store, "delete", steps, None)
+        return _run_batch(store, "delete", steps, None, actor=actor)
 
     return _call(store, command)
 
@@ -457,7 +464,7 @@ def reset(store: Store, *, actor: str = "cli", progress: Progress | None = None)
             if baseline.signature not in covered:
                 steps.append(_removal_step(store, "reset", actor, None, baseline.signature))
         steps.append(_settings_reset_step(actor))
-        return _run_batch(store, "reset", steps, progress)
+        return _run_batch(store, "reset", steps, progress, actor=actor)
 
     return _call(store, command)
 

@@ -174,7 +174,7 @@ def restore_baseline_version(
                 },
             )
 
-        return _run_batch(store, "restore", [step], None)
+        return _run_batch(store, "restore", [step], None, actor=actor)
 
     return store.call(command, transaction=False)
 
@@ -231,7 +231,7 @@ def delete_baseline(store: Store, signature: str, *, actor: str = "cli") -> Acti
         step = _removal_step(
             store, "delete", actor, comparison.id if comparison else None, signature
         )
-        return _run_batch(store, "delete", [step], None)
+        return _run_batch(store, "delete", [step], None, actor=actor)
 
     return store.call(command, transaction=False)
 
@@ -276,7 +276,7 @@ def add_region(
         if target is not None:
             state = _recompare_state(store, target, extra=row)
         step = _region_step("region-add", actor, name, {"region": row}, target, state)
-        result = _run_batch(store, "region-add", [step], None)
+        result = _run_batch(store, "region-add", [step], None, actor=actor)
         region_id = Decision.get(Decision.batch == result.batch).snapshot.get("region_id")
         for item in result.items:
             item["regionId"] = region_id
@@ -307,7 +307,7 @@ def delete_region(
             state = _recompare_state(store, target, without=region.id)
         saved = {"region": dict(region.__data__)}
         step = _region_step("region-delete", actor, region.name, saved, target, state)
-        return _run_batch(store, "region-delete", [step], None)
+        return _run_batch(store, "region-delete", [step], None, actor=actor)
 
     return store.call(command, transaction=False)
 

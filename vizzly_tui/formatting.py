@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from vizzly_tui.statuses import NEW_STATUSES, ComparisonStatus, DecisionState
+
 if TYPE_CHECKING:  # the type only: importing review would load the store for every command
     from vizzly_tui.review import ActionResult
 
@@ -62,7 +64,7 @@ def status_text(data: dict[str, Any]) -> str:
             lines.append(
                 f"  {r['status']:<9} {_percent(r.get('diffPercentage')):>8}  "
                 f"{r['name']:<{width}}  {r['signature']:<{sig_width}}  [{r['id']}]"
-                + (f"  {detail}" if detail and r["status"] != "passed" else "")
+                + (f"  {detail}" if detail and r["status"] != ComparisonStatus.PASSED else "")
             )
     return "\n".join(lines)
 
@@ -112,7 +114,7 @@ def history_text(rows: list[dict[str, Any]]) -> str:
     lines = []
     for r in rows:
         flags = " (undone)" if r["undone"] else ""
-        if r["state"] != "done":
+        if r["state"] != DecisionState.DONE:
             flags += f" [{r['state']}]"
         lines.append(
             f"{_when(r['createdAt'])}  {r['action']:<7} by {r['actor']:<4}  "
@@ -176,15 +178,15 @@ def run_summary_text(data: dict[str, Any]) -> str:
         f"{s['new']} new, {s['rejected']} rejected, {s['errors']} errors"
     ]
     for row in rows:
-        if row["status"] == "failed":
+        if row["status"] == ComparisonStatus.FAILED:
             pct = row.get("diffPercentage")
             what = f"{pct:.2f}%" if pct is not None else (row.get("reason") or "")
             lines.append(f"  ◐ {row['name']:<30} {row['signature']}  {what}")
     for row in rows:
-        if row["status"] in ("new", "baseline-created"):
+        if row["status"] in NEW_STATUSES:
             lines.append(f"  + {row['name']:<30} {row['signature']}  new")
     for row in rows:
-        if row["status"] == "error":
+        if row["status"] == ComparisonStatus.ERROR:
             lines.append(f"  ! {row['name']:<30} {row.get('error') or ''}")
     if s["failed"]:
         lines.append("Review: vizzly-tui status, then vizzly-tui accept ID... or reject ID...")

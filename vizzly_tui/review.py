@@ -29,6 +29,7 @@ from vizzly_tui.errors import (
     VizzlyError,
 )
 from vizzly_tui.project import Project
+from vizzly_tui.statuses import ComparisonStatus, DecisionState
 from vizzly_tui.store import decisions, files, queries
 from vizzly_tui.store.decisions import FileChange
 from vizzly_tui.store.models import Baseline, Comparison, Decision, Setting
@@ -43,7 +44,7 @@ class StaleComparison(VizzlyError):
     exit_code = EXIT_USAGE
 
 
-ACCEPT_ALL_STATUSES = ("failed", "new")
+ACCEPT_ALL_STATUSES = (ComparisonStatus.FAILED, ComparisonStatus.NEW)
 # `capture` records a screenshot's first baseline (crash safety only): not a review decision.
 NOT_UNDOABLE = ("undo", "capture")
 RESET_SETTINGS = ("baseline_metadata", "baseline_build_metadata")
@@ -286,7 +287,7 @@ def _accept_step(
             signature=c.signature,
             name=c.name,
             status_before=c.status,
-            status_after="passed",
+            status_after=ComparisonStatus.PASSED,
             baseline_sha_before=before,
             baseline_sha_after=after,
             changes=[FileChange(baseline_rel, before, after)],
@@ -376,7 +377,7 @@ def reject(
                     signature=c.signature,
                     name=c.name,
                     status_before=c.status,
-                    status_after="rejected",
+                    status_after=ComparisonStatus.REJECTED,
                     snapshot={"timestamp": c.timestamp, "current_sha256": c.current_sha256},
                 )
 
@@ -499,7 +500,9 @@ def _undo_batch(
     originals = list(
         Decision.select()
         .where(
-            (Decision.batch == batch) & (Decision.state == "done") & (Decision.undone == False)  # noqa: E712 - peewee builds SQL from ==
+            (Decision.batch == batch)
+            & (Decision.state == DecisionState.DONE)
+            & (Decision.undone == False)  # noqa: E712 - peewee builds SQL from ==
         )
         .order_by(Decision.id.desc())
     )
@@ -521,7 +524,7 @@ def _undo_batch(
 
         def make(original: Decision = original) -> Decision:
             fresh = Decision.get_by_id(original.id)
-            if fresh.undone or fresh.state != "done":
+            if fresh.undone or fresh.state != DecisionState.DONE:
                 raise _Skip(_item(fresh), "already undone by another command")
             reason = decisions.undo_blocked(fresh)
             if reason is not None:
@@ -585,8 +588,10 @@ def _set_aside(store: Store, decision_ids: list[int]) -> None:
         return
     assert store.db is not None
     with decisions.project_lock(store.project), store.db.atomic():
-        Decision.update(state="superseded").where(
-            Decision.id.in_(decision_ids) & (Decision.state == "done") & (Decision.undone == False)  # noqa: E712 - peewee builds SQL from ==
+        Decision.update(state=DecisionState.SUPERSEDED).where(
+            Decision.id.in_(decision_ids)
+            & (Decision.state == DecisionState.DONE)
+            & (Decision.undone == False)  # noqa: E712 - peewee builds SQL from ==
         ).execute()
 
 
@@ -599,7 +604,7 @@ def undo(store: Store, *, actor: str = "cli") -> ActionResult:
             Decision.select()
             .where(
                 Decision.action.not_in(NOT_UNDOABLE)
-                & (Decision.state == "done")
+                & (Decision.state == DecisionState.DONE)
                 & (Decision.undone == False)  # noqa: E712
             )
             .order_by(Decision.id.desc())

@@ -28,6 +28,7 @@ from vizzly_tui.review import (
     _removal_step,
     _run_batch,
 )
+from vizzly_tui.statuses import ComparisonStatus
 from vizzly_tui.store import decisions, files, queries
 from vizzly_tui.store.decisions import FileChange, now_ms
 from vizzly_tui.store.models import (
@@ -427,7 +428,8 @@ def _recompare_state(
             status=verdict.status, reason=verdict.reason, diff=f"/images/diffs/{c.file_name}"
         )
     else:
-        row.update(status="passed", reason=None, diff=None)
+        row.update(status=ComparisonStatus.PASSED, reason=None, diff=None)
+
     row["has_diff_clusters"] = bool(detail and detail.get("diff_clusters"))
     row["has_confirmed_regions"] = bool(detail and detail.get("confirmed_regions"))
     # JSON round trip: the snapshot lives in a JSON column and must compare equal after it.

@@ -26,6 +26,7 @@ from vizzly_tui.errors import CorruptDatabase, NotFound, VizzlyError
 from vizzly_tui.identity import InvalidName
 from vizzly_tui.server import inputs
 from vizzly_tui.server.security import json_error, read_json
+from vizzly_tui.statuses import ComparisonStatus
 from vizzly_tui.store import files, queries
 from vizzly_tui.store.models import Baseline, Comparison, Decision
 
@@ -141,11 +142,12 @@ def _screenshot_body(state: ServerState, result: Any, name: str) -> tuple[int, d
     record, paths = result.record, result.paths
     common = {"name": name, "baseline": str(paths["baseline"]), "current": str(paths["current"])}
     status = result.status
-    if status == "new":
-        return 200, {"status": "new", **common, "tddMode": True}
-    if status == "passed":
+    # The SDK's words: `new`, `match` for passed, `diff` for failed (contract §5.3).
+    if status == ComparisonStatus.NEW:
+        return 200, {"status": ComparisonStatus.NEW, **common, "tddMode": True}
+    if status == ComparisonStatus.PASSED:
         return 200, {"status": "match", **common, "tddMode": True}
-    if status == "failed":
+    if status == ComparisonStatus.FAILED:
         body = {
             "status": "diff",
             "name": name,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vizzly_tui.errors import UsageError
+from vizzly_tui.statuses import DecisionState
 from vizzly_tui.store import decisions
 from vizzly_tui.store.files import TEMP_PREFIX
 from vizzly_tui.store.models import Baseline, BaselineVersion, Build, Comparison, Decision
@@ -61,8 +62,8 @@ def referenced_objects() -> set[str]:
         shas.update(s for (s,) in Comparison.select(column).distinct().tuples() if s)
     shas.update(s for (s,) in Baseline.select(Baseline.sha256).tuples() if s)
     shas.update(s for (s,) in BaselineVersion.select(BaselineVersion.sha256).tuples() if s)
-    live = (Decision.state == "pending") | (
-        (Decision.state == "done")
+    live = (Decision.state == DecisionState.PENDING) | (
+        (Decision.state == DecisionState.DONE)
         & (Decision.undone == False)  # noqa: E712 - peewee builds SQL from ==
         & Decision.action.not_in(NOT_UNDOABLE)
     )

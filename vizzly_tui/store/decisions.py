@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 # Decision kinds whose row effects live in store/decisions_history.py (restore a baseline
 # version, add or delete a local region).
 EXTRA_ACTIONS = ("restore", "region-add", "region-delete")
+# Decisions `undo` never reverses: an undo itself, and `capture` (a screenshot's first
+# baseline, recorded as a decision for crash safety only: not a review decision).
+NOT_UNDOABLE = ("undo", "capture")
 
 
 def now_ms() -> int:

@@ -32,7 +32,6 @@ from vizzly_tui.store.store import Store
 
 GRACE_S = 60.0
 OBJECT_NAME = re.compile(r"^[0-9a-f]{64}\.png$")
-NOT_UNDOABLE = ("undo", "capture")
 
 
 @dataclass
@@ -65,7 +64,7 @@ def referenced_objects() -> set[str]:
     live = (Decision.state == DecisionState.PENDING) | (
         (Decision.state == DecisionState.DONE)
         & (Decision.undone == False)  # noqa: E712 - peewee builds SQL from ==
-        & Decision.action.not_in(NOT_UNDOABLE)
+        & Decision.action.not_in(decisions.NOT_UNDOABLE)
     )
     for (changes,) in Decision.select(Decision.files).where(live).tuples():
         for change in changes or ():

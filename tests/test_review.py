@@ -159,6 +159,27 @@ def test_a_batch_that_fails_half_way_is_undone_whole(seeded, monkeypatch):
         assert _file(store, "baselines", name) == b"baseline-" + name.encode()
 
 
+@pytest.mark.parametrize("actor", ["http", "tui"])
+def test_a_failed_batch_is_logged_as_rolled_back_by_its_own_actor(seeded, monkeypatch, actor):
+    store, _ = seeded
+    real = decisions.apply_files
+    calls = {"n": 0}
+
+    def flaky(project, decision, *, forward=True):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk full")
+        return real(project, decision, forward=forward)
+
+    monkeypatch.setattr(decisions, "apply_files", flaky)
+    with pytest.raises(FilesError, match="disk full"):
+        review.accept(store, all_=True, actor=actor)
+    undos = list(Decision.select().where(Decision.action == "undo"))
+    assert len(undos) == 2  # the two accepts applied before the failure were undone
+    assert {d.actor for d in undos} == {actor}
+    assert {d.actor for d in Decision.select()} == {actor}  # nothing in the log says "cli"
+
+
 def test_actions_need_targets(seeded):
     store, _ = seeded
     with pytest.raises(UsageError):

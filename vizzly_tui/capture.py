@@ -23,6 +23,7 @@ from filelock import Timeout
 from vizzly_tui import identity
 from vizzly_tui.config import DEFAULTS
 from vizzly_tui.errors import StoreError
+from vizzly_tui.statuses import BuildStatus, ComparisonStatus, DecisionState
 from vizzly_tui.store import decisions, files
 from vizzly_tui.store.decisions import FileChange, now_ms
 from vizzly_tui.store.models import (
@@ -77,7 +78,7 @@ def start_build(store: Store, kind: str, name: str | None = None) -> Build:
     return store.call(command)
 
 
-def finish_build(store: Store, build_id: int, status: str = "finished") -> None:
+def finish_build(store: Store, build_id: int, status: str = BuildStatus.FINISHED) -> None:
     store.call(
         lambda: (
             Build.update(status=status, finished_at=now_ms()).where(Build.id == build_id).execute()
@@ -284,7 +285,7 @@ def _capture_once(
         if baseline_bytes is not None:
             files.store_object(project, baseline_bytes, baseline_sha)
         baseline_change = FileChange(f"baselines/{file_name}", baseline_sha, current_sha)
-        record["status"] = "new"
+        record["status"] = ComparisonStatus.NEW
         record["baseline_sha256"] = current_sha
     else:
         record["baseline_sha256"] = baseline_sha
@@ -306,12 +307,15 @@ def _capture_once(
                     background_diff=True,  # the SDK's answer does not wait for the diff image
                 )
         except DimensionMismatch as exc:
-            record.update(status="failed", reason="dimension-mismatch", error=str(exc))
+            record.update(
+                status=ComparisonStatus.FAILED, reason="dimension-mismatch", error=str(exc)
+            )
         except EngineError as exc:
             if str(exc).startswith("current image"):
                 # The sender's image is broken: a 400 for them, and nothing written.
                 raise ImageError(str(exc).replace("current image", "image", 1)) from exc
-            record.update(status="error", error=str(exc))  # the stored baseline is broken
+            # The stored baseline is broken.
+            record.update(status=ComparisonStatus.ERROR, error=str(exc))
         else:
             record.update(_result_fields(result))
             if result.is_different:
@@ -321,7 +325,7 @@ def _capture_once(
                 record["diff"] = f"/images/diffs/{file_name}"
                 details = _details(result, verdict)
             else:
-                record["status"] = "passed"
+                record["status"] = ComparisonStatus.PASSED
     record["has_diff_clusters"] = bool(details and details.get("diff_clusters"))
     record["has_confirmed_regions"] = bool(details and details.get("confirmed_regions"))
     store.call(
@@ -417,7 +421,7 @@ def _record(
                 decisions.rollback(project, Decision.get_by_id(decision_id))
             raise
         with store.db.atomic():
-            Decision.update(state="done").where(Decision.id == decision_id).execute()
+            Decision.update(state=DecisionState.DONE).where(Decision.id == decision_id).execute()
     finally:
         lock.release()
 
@@ -480,7 +484,7 @@ def _upsert(
             cid=record["cid"],
             signature=record["signature"],
             name=record["name"],
-            status_after="new",
+            status_after=ComparisonStatus.NEW,
             baseline_sha_before=baseline_change.before,
             baseline_sha_after=sha,
             changes=[baseline_change],

@@ -20,6 +20,7 @@ from typing import Any
 
 from vizzly_tui.errors import EXIT_DATABASE, StoreError
 from vizzly_tui.project import Project
+from vizzly_tui.statuses import ComparisonStatus, DecisionState
 from vizzly_tui.store import bootstrap
 from vizzly_tui.store.db import readonly_uri
 from vizzly_tui.store.files import TEMP_PREFIX, sha256_file
@@ -290,7 +291,8 @@ def _check_rows(project: Project, conn: sqlite3.Connection, report: DoctorReport
     ):
         count += 1
         if current is not None and build_id == current[0]:
-            for url in (cur, diff if status in ("failed", "rejected") else None):
+            has_diff = status in (ComparisonStatus.FAILED, ComparisonStatus.REJECTED)
+            for url in (cur, diff if has_diff else None):
                 rel = _image_relative(url)
                 if rel and not (vizzly / rel).is_file():
                     absent.append(rel)
@@ -333,11 +335,13 @@ def _image_relative(url: str | None) -> str | None:
 def _check_decisions(conn: sqlite3.Connection, report: DoctorReport) -> None:
     rows = conn.execute(
         "SELECT state, action, coalesce(name, cid, signature, '') "
-        "FROM decision WHERE state IN ('pending', 'failed')"
+        "FROM decision WHERE state IN (?, ?)",
+        (DecisionState.PENDING, DecisionState.FAILED),
     ).fetchall()
     report.checked["decisions"] = conn.execute("SELECT count(*) FROM decision").fetchone()[0]
-    pending = [f"{a} of {n}" for s, a, n in rows if s == "pending"]
-    failed = [f"{a} of {n}" for s, a, n in rows if s == "failed"]
+    pending = [f"{a} of {n}" for s, a, n in rows if s == DecisionState.PENDING]
+    failed = [f"{a} of {n}" for s, a, n in rows if s == DecisionState.FAILED]
+
     if pending:
         report.add(
             "warning",

@@ -28,6 +28,7 @@ from vizzly_tui.review import (
     _removal_step,
     _run_batch,
 )
+from vizzly_tui.statuses import ComparisonStatus
 from vizzly_tui.store import decisions, files, queries
 from vizzly_tui.store.decisions import FileChange, now_ms
 from vizzly_tui.store.models import (
@@ -174,7 +175,7 @@ def restore_baseline_version(
                 },
             )
 
-        return _run_batch(store, "restore", [step], None)
+        return _run_batch(store, "restore", [step], None, actor=actor)
 
     return store.call(command, transaction=False)
 
@@ -231,7 +232,7 @@ def delete_baseline(store: Store, signature: str, *, actor: str = "cli") -> Acti
         step = _removal_step(
             store, "delete", actor, comparison.id if comparison else None, signature
         )
-        return _run_batch(store, "delete", [step], None)
+        return _run_batch(store, "delete", [step], None, actor=actor)
 
     return store.call(command, transaction=False)
 
@@ -276,7 +277,7 @@ def add_region(
         if target is not None:
             state = _recompare_state(store, target, extra=row)
         step = _region_step("region-add", actor, name, {"region": row}, target, state)
-        result = _run_batch(store, "region-add", [step], None)
+        result = _run_batch(store, "region-add", [step], None, actor=actor)
         region_id = Decision.get(Decision.batch == result.batch).snapshot.get("region_id")
         for item in result.items:
             item["regionId"] = region_id
@@ -307,7 +308,7 @@ def delete_region(
             state = _recompare_state(store, target, without=region.id)
         saved = {"region": dict(region.__data__)}
         step = _region_step("region-delete", actor, region.name, saved, target, state)
-        return _run_batch(store, "region-delete", [step], None)
+        return _run_batch(store, "region-delete", [step], None, actor=actor)
 
     return store.call(command, transaction=False)
 
@@ -427,7 +428,8 @@ def _recompare_state(
             status=verdict.status, reason=verdict.reason, diff=f"/images/diffs/{c.file_name}"
         )
     else:
-        row.update(status="passed", reason=None, diff=None)
+        row.update(status=ComparisonStatus.PASSED, reason=None, diff=None)
+
     row["has_diff_clusters"] = bool(detail and detail.get("diff_clusters"))
     row["has_confirmed_regions"] = bool(detail and detail.get("confirmed_regions"))
     # JSON round trip: the snapshot lives in a JSON column and must compare equal after it.

@@ -33,8 +33,9 @@ NEW_STATUSES: tuple[ComparisonStatus, ...] = (
 class BuildStatus(StrEnum):
     RUNNING = "running"
     FINISHED = "finished"
-    INTERRUPTED = "interrupted"
-    IMPORTED = "imported"
+    INTERRUPTED = "interrupted"  # the command was stopped (Ctrl-C, a signal) before its end
+    IMPORTED = "imported"  # made from legacy JSON files or a cloud download
+    FAILED = "failed"  # `serve`/`run` could not start listening (no free port)
 
 
 class DecisionState(StrEnum):

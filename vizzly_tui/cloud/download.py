@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 from vizzly_tui.cloud.plan import CloudError, Entry, Plan, now_iso
 from vizzly_tui.project import Project
+from vizzly_tui.statuses import BuildStatus
 from vizzly_tui.store import files
 
 CONCURRENCY = 5
@@ -140,7 +141,7 @@ async def _fetch(
             params = {
                 "environment": request.environment,
                 "branch": branch,
-                "status": "passed",
+                "status": plans.CLOUD_BUILD_PASSED,
                 "limit": "1",
             }
             listing = await client.get_json("/api/sdk/builds", params)
@@ -225,7 +226,7 @@ def install_arguments(project: Project, fetched: Fetched, threshold: float) -> d
         "kind": "baseline-cloud",
         "uid": f"baseline:{plan.build_id}",
         "name": info.get("name"),
-        "status": "imported",
+        "status": BuildStatus.IMPORTED,
         "started_at": started,
         "finished_at": started,
         "branch": info.get("branch"),

@@ -22,6 +22,12 @@ from vizzly_tui.store.legacy_values import LogBook, describe
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
+# A cloud build's states: the cloud API's words, not ours (vizzly_tui.statuses names ours).
+CLOUD_BUILD_PASSED = "passed"
+CLOUD_BUILD_FAILED = "failed"
+CLOUD_BUILD_COMPLETED = "completed"
+
+
 class CloudError(VizzlyError):
     """The cloud API refused, failed, or answered something we will not install."""
 
@@ -218,7 +224,7 @@ def plan_from_baselines(response: Any, mode: str, environment: str, branch: str 
         raise CloudError("the tdd-baselines response has no 'build' object")
     build_id = _text(_id(build.get("id"), "a build id"), "a build id")
     status = build.get("status")
-    if status == "failed":
+    if status == CLOUD_BUILD_FAILED:
         raise CloudError(
             f"build {build_id} is marked failed; its screenshots are not baselines "
             "(nothing was installed)"
@@ -227,7 +233,7 @@ def plan_from_baselines(response: Any, mode: str, environment: str, branch: str 
     if not isinstance(shots, list) or not shots:
         raise CloudError(f"build {build_id} has no screenshots; nothing was installed")
     warnings: list[str] = []
-    if status not in (None, "completed", "passed"):
+    if status not in (None, CLOUD_BUILD_COMPLETED, CLOUD_BUILD_PASSED):
         warnings.append(f"build {build_id} has status {status!r} (expected completed)")
     sig_props = _sig_props(response)
     entries = []

@@ -1,7 +1,9 @@
 """The vizzly-tui diff engine: honeydiff-compatible screenshot comparison in numpy.
 
-It imports nothing from the rest of vizzly_tui, so the server, the CLI and the review app
-can all use it, and it can be tested on its own.
+It imports nothing from the rest of vizzly_tui but the status names (vizzly_tui.statuses,
+which imports nothing), so the server, the CLI and the review app can all use it, and it can
+be tested on its own.
+
 
     result = compare_files(baseline, current, threshold=2.0, diff_path=diff)
     if result.is_different: ...

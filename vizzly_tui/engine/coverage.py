@@ -18,6 +18,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from vizzly_tui.statuses import ComparisonStatus
+
 from .result import Cluster, DiffResult
 
 #: Share of clusters (regions) or changed rows (hotspots) that triggers an automatic pass.
@@ -164,7 +166,7 @@ def hotspot_coverage(
 class Classification:
     """Status of a comparison after the auto-pass rules, plus what the UI shows about them."""
 
-    status: str  # 'passed' | 'failed'
+    status: ComparisonStatus  # PASSED or FAILED
     reason: str | None  # 'pixel-diff' | 'region-filtered' | 'hotspot-filtered'; None if equal
     region_analysis: dict[str, Any] | None
     hotspot_analysis: dict[str, Any] | None
@@ -185,7 +187,7 @@ def classify(
     A result that is not different passes with reason None and no analyses.
     """
     if not result.is_different:
-        return Classification("passed", None, None, None, None)
+        return Classification(ComparisonStatus.PASSED, None, None, None, None)
     if isinstance(regions, Mapping):
         regions = regions.get("confirmed")
     confirmed = [dict(r) for r in (regions or []) if isinstance(r, Mapping)]
@@ -195,15 +197,21 @@ def classify(
     if confirmed and clusters:
         region_analysis = region_coverage(clusters, confirmed)
         if region_analysis["isFiltered"]:
-            return Classification("passed", "region-filtered", region_analysis, None, confirmed)
+            return Classification(
+                ComparisonStatus.PASSED, "region-filtered", region_analysis, None, confirmed
+            )
 
     hotspot_analysis = None
     if isinstance(hotspot, Mapping) and clusters:
         hotspot_analysis = hotspot_coverage(clusters, hotspot)
         if hotspot_analysis["isFiltered"]:
             return Classification(
-                "passed", "hotspot-filtered", region_analysis, hotspot_analysis, confirmed or None
+                ComparisonStatus.PASSED,
+                "hotspot-filtered",
+                region_analysis,
+                hotspot_analysis,
+                confirmed or None,
             )
     return Classification(
-        "failed", "pixel-diff", region_analysis, hotspot_analysis, confirmed or None
+        ComparisonStatus.FAILED, "pixel-diff", region_analysis, hotspot_analysis, confirmed or None
     )

@@ -17,16 +17,22 @@ from typing import Any
 from vizzly_tui.errors import NotFound, UsageError
 from vizzly_tui.project import Project
 from vizzly_tui.report.page import GENERATOR, render
+from vizzly_tui.statuses import ComparisonStatus
 from vizzly_tui.store import files
 
 SECTIONS = (
-    ("failed", "Visual changes"),
-    ("new", "New screenshots"),
-    ("rejected", "Rejected"),
-    ("passed", "Passed"),
-    ("error", "Errors"),
+    (ComparisonStatus.FAILED, "Visual changes"),
+    (ComparisonStatus.NEW, "New screenshots"),
+    (ComparisonStatus.REJECTED, "Rejected"),
+    (ComparisonStatus.PASSED, "Passed"),
+    (ComparisonStatus.ERROR, "Errors"),
 )
-_SECTION_OF = {"baseline-created": "new", "baseline-updated": "passed"}
+# Upstream's `baseline-updated` is never stored here (nothing produces it at the contract's
+# head), but a row carrying it belongs with the passed ones.
+_SECTION_OF = {
+    ComparisonStatus.BASELINE_CREATED: ComparisonStatus.NEW,
+    "baseline-updated": ComparisonStatus.PASSED,
+}
 
 
 def _copy(project: Project, url: str | None, out: Path, copied: dict[str, str]) -> str | None:

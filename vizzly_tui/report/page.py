@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
+from vizzly_tui.statuses import ComparisonStatus
+
 GENERATOR = '<meta name="generator" content="vizzly-tui report">'
 CSS = """
 :root{color-scheme:light dark;--bg:#fff;--fg:#1d2430;--muted:#5b6472;--line:#d8dde4;
@@ -105,7 +107,8 @@ def _item(row: dict[str, Any]) -> str:
     vp = f"{width}×{height}" if width and height else (str(width) if width else "—")
     browser = props.get("browser") or "—"
     pct = row.get("diffPercentage")
-    pct_text = f'<span class="pct">{pct:.2f}%</span>' if row["status"] == "failed" and pct else ""
+    changed = row["status"] == ComparisonStatus.FAILED
+    pct_text = f'<span class="pct">{pct:.2f}%</span>' if changed and pct else ""
     reason = row.get("reason")
     badge = f'<span class="badge">{escape(reason)}</span>' if reason else ""
     facts = [f"viewport {escape(vp)}", f"browser {escape(str(browser))}"]
@@ -121,7 +124,8 @@ def _item(row: dict[str, Any]) -> str:
         body.append(f'<p class="error">{escape(str(row["error"]))}</p>')
     body.append('<div class="images">')
     body.append(_figure("Baseline", links.get("baseline"), row, False))
-    body.append(_figure("Current", links.get("current"), row, row["status"] == "failed"))
+    body.append(_figure("Current", links.get("current"), row, changed))
+
     if links.get("diff"):
         body.append(_figure("Diff", links.get("diff"), row, True, under=links.get("current")))
     body.append("</div>")

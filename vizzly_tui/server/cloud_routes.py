@@ -16,10 +16,8 @@ from vizzly_tui.server.security import json_error, read_json
 
 
 async def download(request: web.Request) -> web.Response:
-    from vizzly_tui.cloud.api import CloudAuthError
     from vizzly_tui.cloud.download import DownloadRequest, download_into
-    from vizzly_tui.cloud.plan import CloudError
-    from vizzly_tui.server.routes import STATE
+    from vizzly_tui.server.routes import STATE, error_response
 
     state = request.app[STATE]
     body = await read_json(request, state.max_body_bytes)
@@ -36,12 +34,8 @@ async def download(request: web.Request) -> web.Response:
             signature_properties=settings.signature_properties,
             actor="http",
         )
-    except CloudAuthError as exc:
-        return json_error(401, str(exc))
-    except CloudError as exc:
-        return json_error(502, str(exc))
     except VizzlyError as exc:
-        return json_error(500, str(exc))
+        return error_response(exc)
     props = tuple(data["signatureProperties"])
     if props != settings.signature_properties:
         # Later screenshots must get the signatures (and file names) of the new baselines.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import re
 import stat
@@ -25,6 +26,7 @@ from vizzly_tui.errors import CorruptDatabase, NotFound, VizzlyError
 from vizzly_tui.identity import InvalidName
 from vizzly_tui.server import inputs
 from vizzly_tui.server.security import json_error, read_json
+from vizzly_tui.statuses import ComparisonStatus
 from vizzly_tui.store import files, queries
 from vizzly_tui.store.models import Baseline, Comparison, Decision
 
@@ -99,6 +101,40 @@ def report_snapshot(state: ServerState) -> dict[str, Any] | None:
     }
 
 
+# --- our errors as HTTP answers -----------------------------------------------------------
+
+
+@functools.cache
+def _error_statuses() -> tuple[tuple[type[Exception], int], ...]:
+    """Each of our error types and the status it is answered with, first match wins (a
+    subclass before its base). One table for every route, so the same error gets the same
+    answer whichever route met it."""
+    # Imported on first use: the server starts without the cloud client.
+    from vizzly_tui.cloud.api import CloudAuthError
+    from vizzly_tui.cloud.plan import CloudError
+
+    return (
+        (NotFound, 404),
+        (review.StaleComparison, 409),  # the screenshot changed since it was compared
+        (CorruptDatabase, 503),  # a damaged state.db: the writer no longer writes to it
+        (CloudAuthError, 401),
+        (CloudError, 502),  # the cloud refused or sent something unusable
+        (VizzlyError, 500),  # e.g. stopped part-way: the message says what stayed applied
+    )
+
+
+def error_status(exc: Exception) -> int:
+    """The HTTP status for `exc`: its row of the table, 500 for anything else."""
+    return next((status for kind, status in _error_statuses() if isinstance(exc, kind)), 500)
+
+
+def error_response(exc: Exception, *, failed: str | None = None) -> web.Response:
+    """`{"error": message}` with the status of `error_status`. `failed`: the message of a 500
+    on routes where upstream sends a fixed one (`Failed to accept baseline`) or a prefix."""
+    status = error_status(exc)
+    return json_error(status, failed if status == 500 and failed is not None else str(exc))
+
+
 # --- SDK routes ---------------------------------------------------------------------------
 
 
@@ -106,11 +142,12 @@ def _screenshot_body(state: ServerState, result: Any, name: str) -> tuple[int, d
     record, paths = result.record, result.paths
     common = {"name": name, "baseline": str(paths["baseline"]), "current": str(paths["current"])}
     status = result.status
-    if status == "new":
-        return 200, {"status": "new", **common, "tddMode": True}
-    if status == "passed":
+    # The SDK's words: `new`, `match` for passed, `diff` for failed (contract §5.3).
+    if status == ComparisonStatus.NEW:
+        return 200, {"status": ComparisonStatus.NEW, **common, "tddMode": True}
+    if status == ComparisonStatus.PASSED:
         return 200, {"status": "match", **common, "tddMode": True}
-    if status == "failed":
+    if status == ComparisonStatus.FAILED:
         body = {
             "status": "diff",
             "name": name,
@@ -177,8 +214,6 @@ async def screenshot(request: web.Request) -> web.Response:
         return web.json_response(
             {"error": "Invalid screenshot name", "details": str(exc), "tddMode": True}, status=400
         )
-    except CorruptDatabase as exc:
-        return json_error(503, str(exc))
     except Exception as exc:
         # Imported here: capture has loaded the engine by the time it raises.
         from vizzly_tui.engine import ImageError
@@ -187,7 +222,7 @@ async def screenshot(request: web.Request) -> web.Response:
             return web.json_response(
                 {"error": f"Invalid image: {_readable(str(exc))}", "tddMode": True}, status=400
             )
-        return json_error(500, f"Failed to process screenshot: {exc}")
+        return error_response(exc, failed=f"Failed to process screenshot: {exc}")
     status, payload = _screenshot_body(state, result, req.name)
     if state.on_screenshot is not None:
         state.on_screenshot(result.record)
@@ -312,14 +347,8 @@ async def _review_request(request: web.Request, action: str) -> web.Response:
         else:
             await state.run(review.delete, store, [cid], actor="http")
             message = f"Comparison {cid} deleted"
-    except NotFound as exc:
-        return json_error(404, str(exc))
-    except review.StaleComparison as exc:
-        return json_error(409, str(exc))
-    except CorruptDatabase as exc:
-        return json_error(503, str(exc))
     except VizzlyError as exc:
-        return json_error(500, str(exc))
+        return error_response(exc)
     return web.json_response({"success": True, "message": message})
 
 
@@ -339,14 +368,8 @@ async def accept_all(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
     try:
         result = await state.run(review.accept, state.store, all_=True, actor="http")
-    except NotFound as exc:
-        return json_error(404, str(exc))
-    except review.StaleComparison as exc:
-        return json_error(409, str(exc))
-    except CorruptDatabase as exc:
-        return json_error(503, str(exc))
-    except VizzlyError as exc:  # e.g. stopped part-way: the message says what stayed applied
-        return json_error(500, str(exc))
+    except VizzlyError as exc:
+        return error_response(exc)
     body: dict[str, Any] = {
         "success": True,
         "message": f"Accepted {result.count} baselines",
@@ -360,7 +383,10 @@ async def accept_all(request: web.Request) -> web.Response:
 
 async def reset(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
-    await state.run(review.reset, state.store, actor="http")
+    try:
+        await state.run(review.reset, state.store, actor="http")
+    except VizzlyError as exc:
+        return error_response(exc)
     # Upstream's wording; here the reset can in fact be reversed with `vizzly-tui undo`.
     return web.json_response({"success": True, "message": "Baselines reset to previous state"})
 
@@ -373,12 +399,8 @@ async def legacy_accept(request: web.Request) -> web.Response:
         return cid
     try:
         result = await state.run(review.accept, state.store, [cid], actor="http")
-    except review.StaleComparison as exc:
-        return json_error(409, str(exc))
-    except CorruptDatabase as exc:
-        return json_error(503, str(exc))
-    except VizzlyError:
-        return json_error(500, "Failed to accept baseline")
+    except VizzlyError as exc:
+        return error_response(exc, failed="Failed to accept baseline")
     name = result.items[0]["name"] if result.items else cid
     return web.json_response(
         {

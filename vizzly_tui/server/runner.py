@@ -31,6 +31,7 @@ from vizzly_tui.config import Config
 from vizzly_tui.errors import ServerError
 from vizzly_tui.project import Project
 from vizzly_tui.server.app import ServerState, make_app
+from vizzly_tui.statuses import BuildStatus, ComparisonStatus
 from vizzly_tui.store import files, queries
 from vizzly_tui.store.store import Store, open_store
 
@@ -239,7 +240,7 @@ async def _start_claimed(
         await runner.cleanup()
         if registry is not None:
             registry.close()
-        finish_build(store, build.id, "failed")
+        finish_build(store, build.id, BuildStatus.FAILED)
         raise
     state.port = port
     warm_engine()
@@ -256,7 +257,7 @@ async def _start_claimed(
     return Server(state, runner, port, registry, claim)
 
 
-async def stop_server(server: Server, *, status: str = "finished") -> None:
+async def stop_server(server: Server, *, status: str = BuildStatus.FINISHED) -> None:
     project = server.state.store.project
     remove_server_json(project)
     if server.registry is not None:
@@ -282,13 +283,18 @@ def _stop_event() -> asyncio.Event:
 
 
 def screenshot_line(record: dict[str, Any]) -> str:
-    marks = {"new": "+", "passed": "✓", "failed": "◐", "error": "!"}
+    marks = {
+        ComparisonStatus.NEW: "+",
+        ComparisonStatus.PASSED: "✓",
+        ComparisonStatus.FAILED: "◐",
+        ComparisonStatus.ERROR: "!",
+    }
     status = record.get("status", "?")
     extra = ""
-    if status == "failed":
+    if status == ComparisonStatus.FAILED:
         pct = record.get("diff_percentage")
         extra = f"  {pct:.2f}%" if pct is not None else f"  {record.get('reason')}"
-    elif status == "error":
+    elif status == ComparisonStatus.ERROR:
         extra = f"  {record.get('error')}"
     return f"  {marks.get(status, '?')} {status:<6} {record['signature']}{extra}"
 
@@ -385,7 +391,10 @@ async def run_command(
                 stopper.cancel()
                 code = proc.returncode if proc.returncode is not None else 1
         finally:
-            await stop_server(server, status="interrupted" if interrupted else "finished")
+            await stop_server(
+                server, status=BuildStatus.INTERRUPTED if interrupted else BuildStatus.FINISHED
+            )
+
         data = queries.status_data(queries.get_build(server.state.build_uid))
     if code != 0:
         return (code if code > 0 else 128 - code), data

@@ -27,6 +27,7 @@ from typing import Any
 from filelock import FileLock
 
 from vizzly_tui.project import Project
+from vizzly_tui.statuses import ComparisonStatus, DecisionState
 from vizzly_tui.store import files
 from vizzly_tui.store.models import (
     Baseline,
@@ -43,6 +44,9 @@ log = logging.getLogger(__name__)
 # Decision kinds whose row effects live in store/decisions_history.py (restore a baseline
 # version, add or delete a local region).
 EXTRA_ACTIONS = ("restore", "region-add", "region-delete")
+# Decisions `undo` never reverses: an undo itself, and `capture` (a screenshot's first
+# baseline, recorded as a decision for crash safety only: not a review decision).
+NOT_UNDOABLE = ("undo", "capture")
 
 
 def now_ms() -> int:
@@ -74,7 +78,7 @@ def begin(**fields: Any) -> Decision:
     """Step 1 (inside a transaction): the pending row."""
     changes: Iterable[FileChange] = fields.pop("changes", ())
     return Decision.create(
-        state="pending",
+        state=DecisionState.PENDING,
         created_at=now_ms(),
         files=[c.to_json() for c in changes],
         **fields,
@@ -244,12 +248,12 @@ def complete(project: Project, decision: Decision) -> None:
             decision.baseline_sha_after,
         ):
             Comparison.update(
-                status="passed", diff_percentage=0, diff=None, updated_at=now_ms()
+                status=ComparisonStatus.PASSED, diff_percentage=0, diff=None, updated_at=now_ms()
             ).where(Comparison.id == comparison.id).execute()
         _set_baseline(project, decision, decision.baseline_sha_after, "accept")
     elif action == "reject":
         if comparison is not None:
-            Comparison.update(status="rejected", updated_at=now_ms()).where(
+            Comparison.update(status=ComparisonStatus.REJECTED, updated_at=now_ms()).where(
                 Comparison.id == comparison.id
             ).execute()
     elif action in ("delete", "reset"):
@@ -274,7 +278,7 @@ def complete(project: Project, decision: Decision) -> None:
         decisions_history.complete(project, decision)
     else:
         raise ValueError(f"unknown decision action {action!r}")
-    Decision.update(state="done").where(Decision.id == decision.id).execute()
+    Decision.update(state=DecisionState.DONE).where(Decision.id == decision.id).execute()
 
 
 def _complete_undo(project: Project, decision: Decision) -> None:
@@ -327,7 +331,7 @@ def rollback(project: Project, decision: Decision) -> None:
             Baseline.delete().where(Baseline.signature == decision.signature).execute()
         elif query.exists():
             Baseline.update(sha256=before).where(Baseline.signature == decision.signature).execute()
-    Decision.update(state="rolled-back").where(Decision.id == decision.id).execute()
+    Decision.update(state=DecisionState.ROLLED_BACK).where(Decision.id == decision.id).execute()
 
 
 def row_snapshot(comparison: Comparison) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vizzly_tui.errors import UsageError
+from vizzly_tui.statuses import DecisionState
 from vizzly_tui.store import decisions
 from vizzly_tui.store.files import TEMP_PREFIX
 from vizzly_tui.store.models import Baseline, BaselineVersion, Build, Comparison, Decision
@@ -32,7 +33,6 @@ from vizzly_tui.store.store import Store
 
 GRACE_S = 60.0
 OBJECT_NAME = re.compile(r"^[0-9a-f]{64}\.png$")
-NOT_UNDOABLE = ("undo", "capture")
 
 
 @dataclass
@@ -62,10 +62,10 @@ def referenced_objects() -> set[str]:
         shas.update(s for (s,) in Comparison.select(column).distinct().tuples() if s)
     shas.update(s for (s,) in Baseline.select(Baseline.sha256).tuples() if s)
     shas.update(s for (s,) in BaselineVersion.select(BaselineVersion.sha256).tuples() if s)
-    live = (Decision.state == "pending") | (
-        (Decision.state == "done")
+    live = (Decision.state == DecisionState.PENDING) | (
+        (Decision.state == DecisionState.DONE)
         & (Decision.undone == False)  # noqa: E712 - peewee builds SQL from ==
-        & Decision.action.not_in(NOT_UNDOABLE)
+        & Decision.action.not_in(decisions.NOT_UNDOABLE)
     )
     for (changes,) in Decision.select(Decision.files).where(live).tuples():
         for change in changes or ():

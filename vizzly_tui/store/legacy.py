@@ -34,6 +34,7 @@ from typing import Any
 
 import peewee as pw
 
+from vizzly_tui.statuses import BuildStatus
 from vizzly_tui.store import legacy_baselines as lb
 from vizzly_tui.store import legacy_cloud as lc
 from vizzly_tui.store import legacy_report as lr
@@ -239,7 +240,7 @@ def _import_report(
             "kind": "import",
             "uid": IMPORT_BUILD_UID,
             "name": IMPORT_BUILD_NAME,
-            "status": "imported",
+            "status": BuildStatus.IMPORTED,
             "started_at": report_ts,
             "finished_at": report_ts,
         },

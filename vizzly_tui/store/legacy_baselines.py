@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from vizzly_tui import identity
+from vizzly_tui.statuses import BuildStatus
 from vizzly_tui.store import files
 from vizzly_tui.store.legacy_values import (
     BadValue,
@@ -125,7 +126,7 @@ def origin_build(
         "kind": "baseline-cloud" if cloud else "baseline-local",
         "uid": f"baseline:{build_id}",
         "name": pick("buildName"),
-        "status": "imported",
+        "status": BuildStatus.IMPORTED,
         "started_at": started,
         "finished_at": started,
         "branch": pick("branch"),
@@ -157,7 +158,7 @@ def build_from_build_metadata(
         "kind": "baseline-cloud",
         "uid": f"baseline:{build_id}",
         "name": _field(BUILD_METADATA, meta, "buildName", log),
-        "status": "imported",
+        "status": BuildStatus.IMPORTED,
         "started_at": started,
         "finished_at": started,
         "branch": _field(BUILD_METADATA, meta, "branch", log),

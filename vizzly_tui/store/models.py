@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import peewee as pw
 
+from vizzly_tui.statuses import BuildStatus, DecisionState
+
 # Every model binds to this proxy; store.db.open_database() initialises it with the one
 # SplitDatabase of the process (read-only on every thread but the writer's).
 database = pw.DatabaseProxy()
@@ -28,7 +30,7 @@ class Build(BaseModel):
     kind = pw.CharField()
     uid = pw.CharField(unique=True)  # the id SDKs see (VIZZLY_BUILD_ID)
     name = pw.CharField(null=True)
-    status = pw.CharField(default="running")  # running | finished | interrupted | imported
+    status = pw.CharField(default=BuildStatus.RUNNING)  # a BuildStatus
     started_at = pw.BigIntegerField()
     finished_at = pw.BigIntegerField(null=True)
     branch = pw.CharField(null=True)
@@ -133,7 +135,8 @@ class Decision(BaseModel):
     batch = pw.CharField(index=True)
     action = pw.CharField()  # accept | reject | delete | reset | undo
     actor = pw.CharField()  # cli | http | tui
-    state = pw.CharField(default="pending")  # pending | done | rolled-back | failed
+    state = pw.CharField(default=DecisionState.PENDING)  # a DecisionState
+
     created_at = pw.BigIntegerField()
     build = pw.ForeignKeyField(Build, null=True, on_delete="SET NULL")
     comparison = pw.ForeignKeyField(Comparison, null=True, on_delete="SET NULL")

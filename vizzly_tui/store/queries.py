@@ -7,12 +7,19 @@ from typing import Any
 
 import peewee as pw
 
+from vizzly_tui.statuses import NEW_STATUSES, ComparisonStatus
 from vizzly_tui.store.models import Baseline, Build, Comparison, ComparisonDetail, Setting
 
 LOCAL_RUN_KINDS = ("run", "serve", "import")
-NEW_STATUSES = ("new", "baseline-created")
 SORTS = ("priority", "name", "time", "diff")
-STATUS_FILTERS = ("failed", "new", "passed", "rejected", "error")
+# `--status` filters: a status name, `new` standing for both NEW_STATUSES.
+STATUS_FILTERS = (
+    ComparisonStatus.FAILED,
+    ComparisonStatus.NEW,
+    ComparisonStatus.PASSED,
+    ComparisonStatus.REJECTED,
+    ComparisonStatus.ERROR,
+)
 
 
 def current_build() -> Build | None:
@@ -61,7 +68,7 @@ def list_comparisons(
             raise ValueError(
                 f"unknown status {status!r}; choose one of {', '.join(STATUS_FILTERS)}"
             )
-        statuses = NEW_STATUSES if status == "new" else (status,)
+        statuses = NEW_STATUSES if status == ComparisonStatus.NEW else (status,)
         query = query.where(Comparison.status.in_(statuses))
     if search:
         pattern = f"%{search}%"
@@ -72,7 +79,9 @@ def list_comparisons(
         order = (Comparison.name, Comparison.signature)
     elif sort == "time":
         order = (Comparison.timestamp.desc(), Comparison.id)
-    elif sort == "diff" or (sort == "priority" and status is not None and status != "new"):
+    elif sort == "diff" or (
+        sort == "priority" and status is not None and status != ComparisonStatus.NEW
+    ):
         # Within one status, priority is the diff size: this order uses the
         # (build, status, diff_percentage) index instead of sorting.
         order = (Comparison.diff_percentage.desc(nulls="LAST"), Comparison.id)
@@ -97,7 +106,11 @@ def summary(build_id: int | None) -> dict[str, int]:
     )
     for status, count in rows:
         counts["total"] += count
-        key = {"baseline-created": "new", "error": "errors"}.get(status, status)
+        # Counted under the summary's keys: both new statuses as `new`, errors as `errors`.
+        key = {ComparisonStatus.BASELINE_CREATED: "new", ComparisonStatus.ERROR: "errors"}.get(
+            status, status
+        )
+
         if key in counts:
             counts[key] += count
     return counts

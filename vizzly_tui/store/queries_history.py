@@ -17,6 +17,7 @@ from typing import Any
 import peewee as pw
 
 from vizzly_tui.project import Project
+from vizzly_tui.statuses import NEW_STATUSES, ComparisonStatus
 from vizzly_tui.store.models import (
     Baseline,
     BaselineVersion,
@@ -27,24 +28,42 @@ from vizzly_tui.store.models import (
     Hotspot,
     Region,
 )
-from vizzly_tui.store.queries import LOCAL_RUN_KINDS, NEW_STATUSES, current_build, review_order
+from vizzly_tui.store.queries import LOCAL_RUN_KINDS, current_build, review_order
 
-# The app's status filters, in the order `f` cycles them.
-FILTERS = ("needs-review", "failed", "new", "rejected", "all")
+# The app's status filters, in the order `f` cycles them: a status name (`new` standing for
+# both NEW_STATUSES), `needs-review` (failed or new) or `all`.
+FILTERS = (
+    "needs-review",
+    ComparisonStatus.FAILED,
+    ComparisonStatus.NEW,
+    ComparisonStatus.REJECTED,
+    "all",
+)
 _FILTER_STATUSES: dict[str, tuple[str, ...] | None] = {
-    "needs-review": ("failed", *NEW_STATUSES),
-    "failed": ("failed",),
-    "new": NEW_STATUSES,
-    "rejected": ("rejected",),
-    "passed": ("passed",),
-    "error": ("error",),
+    "needs-review": (ComparisonStatus.FAILED, *NEW_STATUSES),
+    ComparisonStatus.FAILED: (ComparisonStatus.FAILED,),
+    ComparisonStatus.NEW: NEW_STATUSES,
+    ComparisonStatus.REJECTED: (ComparisonStatus.REJECTED,),
+    ComparisonStatus.PASSED: (ComparisonStatus.PASSED,),
+    ComparisonStatus.ERROR: (ComparisonStatus.ERROR,),
     "all": None,
 }
-STATUS_KEYS = ("failed", "new", "rejected", "error", "passed")
+# The statuses counted, in the order the app lists them; `new` counts both NEW_STATUSES.
+STATUS_KEYS = (
+    ComparisonStatus.FAILED,
+    ComparisonStatus.NEW,
+    ComparisonStatus.REJECTED,
+    ComparisonStatus.ERROR,
+    ComparisonStatus.PASSED,
+)
+
+
+_NOT_PASSED = tuple(s for s in ComparisonStatus if s is not ComparisonStatus.PASSED)
 
 
 def _status_key(status: str) -> str:
-    return "new" if status in NEW_STATUSES else status
+
+    return ComparisonStatus.NEW if status in NEW_STATUSES else status
 
 
 # --- builds -------------------------------------------------------------------------------
@@ -295,10 +314,7 @@ def status_counts(build_id: int | None) -> dict[str, int]:
         total = Comparison.select().where(Comparison.build == build_id).count()
         rows = (
             Comparison.select(Comparison.status, pw.fn.COUNT(Comparison.id))
-            .where(
-                (Comparison.build == build_id)
-                & Comparison.status.in_(("failed", *NEW_STATUSES, "rejected", "error"))
-            )
+            .where((Comparison.build == build_id) & Comparison.status.in_(_NOT_PASSED))
             .group_by(Comparison.status)
             .tuples()
         )

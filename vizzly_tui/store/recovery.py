@@ -14,6 +14,7 @@ import time
 import peewee as pw
 
 from vizzly_tui.project import Project
+from vizzly_tui.statuses import DecisionState
 from vizzly_tui.store import decisions, files
 from vizzly_tui.store.models import ALL_MODELS, Decision
 
@@ -26,7 +27,9 @@ def recover(db: pw.Database, project: Project) -> list[str]:
     a start must not be blocked by a decision it cannot settle (it is marked `failed`)."""
     done: list[str] = []
     with db.bind_ctx(ALL_MODELS):
-        pending = list(Decision.select().where(Decision.state == "pending").order_by(Decision.id))
+        pending = list(
+            Decision.select().where(Decision.state == DecisionState.PENDING).order_by(Decision.id)
+        )
         for decision in pending:
             label = f"{decision.action} of {decision.name or decision.cid} (decision {decision.id})"
             try:
@@ -34,7 +37,10 @@ def recover(db: pw.Database, project: Project) -> list[str]:
             except Exception as exc:
                 log.exception("could not settle %s", label)
                 with db.atomic():
-                    Decision.update(state="failed").where(Decision.id == decision.id).execute()
+                    Decision.update(state=DecisionState.FAILED).where(
+                        Decision.id == decision.id
+                    ).execute()
+
                 done.append(f"could not settle interrupted {label}: {exc}")
             log.warning(done[-1])
     _sweep_old_temp_files(project)

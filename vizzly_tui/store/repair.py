@@ -29,6 +29,7 @@ from typing import Any
 
 from vizzly_tui.errors import StoreError
 from vizzly_tui.project import Project
+from vizzly_tui.statuses import DecisionState
 from vizzly_tui.store import bootstrap, files
 from vizzly_tui.store.db import readonly_uri
 
@@ -196,7 +197,10 @@ def _copy_rows(
         result.salvaged[table] = copied
     # A decision left pending in the old file cannot be settled against rows that may be
     # gone: it is kept in the log as failed, its files untouched.
-    conn.execute("UPDATE decision SET state = 'failed' WHERE state = 'pending'")
+    conn.execute(
+        "UPDATE decision SET state = ? WHERE state = ?",
+        (DecisionState.FAILED, DecisionState.PENDING),
+    )
 
 
 def _baselines_from_files(project: Project, conn: sqlite3.Connection, result: RepairResult) -> None:

@@ -17,25 +17,13 @@ from typing import Any
 import peewee as pw
 
 from vizzly_tui.formatting import printable
+from vizzly_tui.statuses import ComparisonStatus
 from vizzly_tui.store import queries_history
+from vizzly_tui.store.queries import LOCAL_RUN_KINDS
+from vizzly_tui.store.queries_history import FILTERS
 from vizzly_tui.store.store import Store
 
-FILTERS = ("needs-review", "failed", "new", "rejected", "all")
-FILTER_STATUSES: dict[str, tuple[str, ...] | None] = {
-    "needs-review": ("failed", "new", "baseline-created"),
-    "failed": ("failed",),
-    "new": ("new", "baseline-created"),
-    "rejected": ("rejected",),
-    "all": None,
-}
-FILTER_LABELS = {
-    "needs-review": "needs review",
-    "failed": "failed",
-    "new": "new",
-    "rejected": "rejected",
-    "all": "all",
-}
-LOCAL_RUN_KINDS = ("run", "serve", "import")
+FILTER_LABELS = {name: "needs review" if name == "needs-review" else str(name) for name in FILTERS}
 
 
 @dataclass(frozen=True)
@@ -287,7 +275,8 @@ def load_builds(store: Store) -> tuple[BuildRow, ...]:
         for build_id, status, n in db.execute_sql(
             "SELECT build_id, status, COUNT(*) FROM comparison GROUP BY build_id, status"
         ):
-            key = "new" if status == "baseline-created" else status
+            key = ComparisonStatus.NEW if status == ComparisonStatus.BASELINE_CREATED else status
+
             bucket = counts.setdefault(build_id, {})
             bucket[key] = bucket.get(key, 0) + n
         rows = db.execute_sql(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import work
 
+from vizzly_tui.statuses import NEW_STATUSES, ComparisonStatus
 from vizzly_tui.tui.messages import (
     AcceptAllKeys,
     DecisionDone,
@@ -26,7 +27,8 @@ from vizzly_tui.tui.widgets.panes import BaselinesTable, RegionsTable
 if TYPE_CHECKING:
     from vizzly_tui.tui.app import ReviewApp
 
-ACCEPTABLE = ("failed", "new", "baseline-created", "rejected")
+ACCEPTABLE = (ComparisonStatus.FAILED, *NEW_STATUSES, ComparisonStatus.REJECTED)
+
 
 _VERBS = {
     "accept": "Accepted",

@@ -19,6 +19,8 @@ from textual import work
 from textual.widgets import Static
 
 from vizzly_tui.formatting import printable
+from vizzly_tui.statuses import BuildStatus, ComparisonStatus
+from vizzly_tui.store.queries_history import STATUS_KEYS
 from vizzly_tui.tui import data
 from vizzly_tui.tui.data import FILTER_LABELS, ListData, Query
 from vizzly_tui.tui.messages import BuildsReady, DetailLoaded, ListLoaded, PageLoaded, ReadFailed
@@ -199,7 +201,14 @@ class LoadingMixin:
         if not counts.get("total"):
             return "No comparisons in this build."
         summary = ", ".join(
-            f"{counts.get(s, 0)} {s}" for s in ("passed", "failed", "new", "rejected", "error")
+            f"{counts.get(s, 0)} {s}"
+            for s in (
+                ComparisonStatus.PASSED,
+                ComparisonStatus.FAILED,
+                ComparisonStatus.NEW,
+                ComparisonStatus.REJECTED,
+                ComparisonStatus.ERROR,
+            )
         )
         if self.filter == "needs-review" and not self._narrowed():
             return f"Nothing left to review: {summary}."
@@ -214,9 +223,7 @@ class LoadingMixin:
         if listing is None:
             return
         c = listing.counts
-        counts = " ".join(
-            f"{c.get(s, 0)} {s}" for s in ("failed", "new", "rejected", "error", "passed")
-        )
+        counts = " ".join(f"{c.get(s, 0)} {s}" for s in STATUS_KEYS)
         pane.border_title = f"2 Comparisons · {FILTER_LABELS[self.filter]} ({listing.total})"
         pane.border_subtitle = counts
 
@@ -227,7 +234,7 @@ class LoadingMixin:
         if reason:
             notes.append(Text.assemble(("read-only", "bold"), f": {printable(reason)}"))
         viewed = next((b for b in self.builds if b.id == self.viewed_build_id), None)
-        if viewed and viewed.status == "running":
+        if viewed and viewed.status == BuildStatus.RUNNING:
             uid = printable(viewed.uid)
             notes.append(Text.assemble(("live", "bold"), f": build {uid} is receiving screenshots"))
         tags = []

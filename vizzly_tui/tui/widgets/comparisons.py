@@ -27,17 +27,19 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from vizzly_tui.formatting import printable
+from vizzly_tui.statuses import ComparisonStatus
 from vizzly_tui.tui.data import Row
 
 STATUS_STYLE = {
-    "failed": "bold red",
-    "new": "bold yellow",
-    "baseline-created": "bold yellow",
-    "rejected": "bold magenta",
-    "error": "bold red",
-    "passed": "green",
+    ComparisonStatus.FAILED: "bold red",
+    ComparisonStatus.NEW: "bold yellow",
+    ComparisonStatus.BASELINE_CREATED: "bold yellow",
+    ComparisonStatus.REJECTED: "bold magenta",
+    ComparisonStatus.ERROR: "bold red",
+    ComparisonStatus.PASSED: "green",
 }
-STATUS_LABEL = {"baseline-created": "new"}
+STATUS_LABEL = {ComparisonStatus.BASELINE_CREATED: ComparisonStatus.NEW}
+
 # Every segment carries a style: under NO_COLOR Textual's monochrome filter reads each
 # segment's style, and a None one crashed the app.
 _PLAIN = Style()

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Static
 from textual.widgets.data_table import RowDoesNotExist
 
 from vizzly_tui.formatting import printable
+from vizzly_tui.store.queries_history import STATUS_KEYS
 from vizzly_tui.tui.data import BuildRow, Detail
 from vizzly_tui.tui.widgets.comparisons import STATUS_STYLE, percent
 
@@ -107,11 +108,7 @@ class BuildsTable(PaneTable):
         self.clear()
         for b in builds:
             marker = "▶" if b.id == viewed_id else ""
-            counts = " ".join(
-                f"{n}{s[0]}"
-                for s in ("failed", "new", "rejected", "error", "passed")
-                if (n := b.counts.get(s))
-            )
+            counts = " ".join(f"{n}{s[0]}" for s in STATUS_KEYS if (n := b.counts.get(s)))
             kind = f"origin:{b.kind.removeprefix('baseline-')}" if b.is_origin else b.kind
             branch = b.branch or ""
             if b.commit:

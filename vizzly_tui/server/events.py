@@ -71,6 +71,9 @@ class EventHub:
         self._clients: set[asyncio.Queue[bytes | None]] = set()
         self._last: Snapshot = None
         self._task: asyncio.Task[None] | None = None
+        # The poll loop and a connecting client may both refresh; one at a time, or a slower
+        # snapshot taken earlier could replace a newer one as the base of the next diff.
+        self._refreshing = asyncio.Lock()
 
     @property
     def client_count(self) -> int:
@@ -104,12 +107,13 @@ class EventHub:
                 self._broadcast([frame("heartbeat", {"timestamp": int(time.time() * 1000)})])
 
     async def refresh(self) -> None:
-        new = await self._snapshot()
-        frames = diff_frames(self._last, new)
-        if new is not None or self._last is None:
-            self._last = new
-        if frames:
-            self._broadcast(frames)
+        async with self._refreshing:
+            new = await self._snapshot()
+            frames = diff_frames(self._last, new)
+            if new is not None or self._last is None:
+                self._last = new
+            if frames:
+                self._broadcast(frames)
 
     def _broadcast(self, frames: list[bytes]) -> None:
         for queue in self._clients:
@@ -126,6 +130,10 @@ class EventHub:
             }
         )
         await response.prepare(request)
+        # A commit since the last poll must not reach this client first as an "update" of a
+        # reportData that already predates it: catch up before sending the starting point.
+        if self._watcher.changed():
+            await self.refresh()
         queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         self._clients.add(queue)
         try:

@@ -10,9 +10,11 @@ ask for their page (ComparisonList.PageWanted), read by a thread worker too.
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rich.text import Text
 from textual import work
@@ -33,6 +35,21 @@ if TYPE_CHECKING:
 # A refresh starts at most this often: 100 commits a second become ~5 repaints, and a
 # commit is still on screen well inside the 500 ms budget (poll 100 ms + gap + read).
 REFRESH_GAP_S = 0.2
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def while_open(handler: Handler) -> Handler:
+    """A read that lands while the app shuts down (its screens already gone) is dropped:
+    there is no pane left to show it in."""
+
+    @functools.wraps(handler)
+    def guarded(self: ReviewApp, message: Any) -> Any:
+        if not self.screen_stack:
+            return None
+        return handler(self, message)
+
+    return guarded  # type: ignore[return-value]
 
 
 class LoadingMixin:
@@ -124,6 +141,7 @@ class LoadingMixin:
         except Exception as exc:
             self.post_message(ReadFailed("refresh", str(exc)))
 
+    @while_open
     def on_builds_ready(self: ReviewApp, message: BuildsReady) -> None:
         self.builds = message.builds
         self.newest_build_id = message.newest
@@ -140,6 +158,7 @@ class LoadingMixin:
         self.main.query_one(BuildsTable).show(message.builds, message.build)
         self._update_notices()
 
+    @while_open
     def on_list_loaded(self: ReviewApp, message: ListLoaded) -> None:
         self._refresh_running = False
         self.decisions_shown(message.token)
@@ -164,11 +183,13 @@ class LoadingMixin:
             return
         self.post_message(PageLoaded(generation, offset, rows))
 
+    @while_open
     def on_page_loaded(self: ReviewApp, message: PageLoaded) -> None:
         self.main.query_one(ComparisonList).add_page(
             message.generation, message.offset, message.rows
         )
 
+    @while_open
     def on_read_failed(self: ReviewApp, message: ReadFailed) -> None:
         if message.what == "refresh":
             self._refresh_running = False
@@ -276,6 +297,7 @@ class LoadingMixin:
             return
         self.post_message(DetailLoaded(detail, versions, comparison_id))
 
+    @while_open
     def on_detail_loaded(self: ReviewApp, message: DetailLoaded) -> None:
         selected = self.main.query_one(ComparisonList).selected
         if selected is None or selected.id != message.comparison_id:

@@ -51,7 +51,7 @@ def test_a_store_whose_database_goes_away_refuses_to_write(tmp_path, change):
         message = str(refused.value)
         assert str(project.db_path) in message
         assert "deleted or replaced while vizzly-tui was running" in message
-        assert "nothing was changed" in message and "Restart" in message
+        assert "nothing more is written to it" in message and "Restart" in message
         # Never written again, whatever the command.
         with pytest.raises(DatabaseMoved):
             review.undo(store, actor="cli")
@@ -143,3 +143,37 @@ def test_serve_answers_503_for_writes_and_keeps_serving_health(tmp_path, change)
     finally:
         err = server.stop()
     assert "Traceback" not in err
+
+
+def test_a_database_deleted_during_a_batch_stops_it_at_the_next_decision(tmp_path):
+    from vizzly_tui.errors import PartlyApplied
+
+    project = recorded_project(tmp_path)
+    store = open_store(project)
+    seen: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        seen.append(done)
+        if done == 2:
+            project.db_path.unlink()
+
+    try:
+        before = _files(project)
+        with pytest.raises(PartlyApplied) as stopped:
+            review.accept(store, all_=True, actor="cli", progress=progress)
+        after = _files(project)
+    finally:
+        store.close()
+    message = str(stopped.value)
+    assert "deleted or replaced while vizzly-tui was running" in message
+    assert "left applied" in message  # it says which two stay applied
+    assert seen == [1, 2]  # not one decision after the file was gone
+    changed = {k for k in after if before.get(k) != after[k]} | (before.keys() - after.keys())
+    # Only the two decisions' baselines changed (plus what they keep in objects/).
+    assert {k for k in changed if not k.startswith("objects/")} == {
+        k for k in changed if k.startswith("baselines/")
+    }
+    applied = message.split("left applied:", 1)[1]
+    baselines = {k for k in changed if k.startswith("baselines/")}
+    assert baselines and all(k.split("/")[1].rsplit("_", 1)[0] in applied for k in baselines)
+    assert "shot-02" not in applied

@@ -67,9 +67,9 @@ def _identity(path: Path) -> tuple[int, int] | None:
 
 def moved_message(path: Path) -> str:
     return (
-        f"the database {path} was deleted or replaced while vizzly-tui was running: nothing "
-        "more is written to it and nothing was changed. Restart vizzly-tui "
-        "(`vizzly-tui doctor` says what to do if it is gone)."
+        f"the database {path} was deleted or replaced while vizzly-tui was running, so "
+        "nothing more is written to it. Restart vizzly-tui "
+        "(`vizzly-tui doctor` says what to do if it is gone)"
     )
 
 

@@ -169,7 +169,9 @@ async def test_four_sdk_streams_two_deciding_processes_and_the_review_app(tmp_pa
                 app.simulate_key(next(keys))
                 presses += 1
                 await asyncio.sleep(0.1)  # a fast reviewer's pace, not a wait for anything
-                if presses >= min_presses:
+                # The burst goes on until the app has pressed its keys and one of its
+                # decisions has landed (unless every one was refused: then it is over too).
+                if presses >= min_presses and (done or presses >= 5 * min_presses):
                     reviewed.set()
             for t in senders:
                 await asyncio.to_thread(t.join, 300)

@@ -192,6 +192,9 @@ def capture(
         raw_name, props, settings.signature_properties
     )
     original = raw_name if isinstance(raw_name, str) else str(raw_name)
+    # Before the engine writes the diff image: a store that will refuse the rows must not
+    # leave a diff that no longer matches the current image its row describes.
+    store.ensure_writable()
     with _signature_lock(signature), _released_after():
         for attempt in range(MAX_ATTEMPTS):
             try:

@@ -36,6 +36,11 @@ class CorruptDatabase(StoreError):
     """state.db is SQLite but fails its integrity check."""
 
 
+class DatabaseMoved(CorruptDatabase):
+    """state.db was deleted or replaced by another file while this process had it open: what
+    it would write would go to a file no one else sees, while the image files move."""
+
+
 class ForeignDatabase(StoreError):
     """state.db belongs to another application."""
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vizzly_tui.errors import FilesError, NotFound, PartlyApplied, UsageError
+from vizzly_tui.errors import CorruptDatabase, FilesError, NotFound, PartlyApplied, UsageError
 from vizzly_tui.project import Project
 from vizzly_tui.statuses import DecisionState
 from vizzly_tui.store import decisions, files, queries
@@ -113,6 +113,9 @@ def _keep(project: Project, folder: str, file_name: str) -> tuple[str, str | Non
 def _run_decision(store: Store, make: Callable[[], Decision | None]) -> Decision | None:
     """Steps 1-3 of the protocol for one decision, under the project lock."""
     assert store.db is not None
+    # Each decision of a long batch, not only the batch's start: a state.db deleted or
+    # replaced meanwhile stops it here rather than 200 file changes later (one stat).
+    store.ensure_writable()
     with decisions.project_lock(store.project):
         with store.db.atomic():
             decision = make()
@@ -287,7 +290,9 @@ def _undo_batch(
                 ) from exc
             if strict:
                 raise
-            result.skipped.append({**_item(original), "reason": f"could not undo it: {exc}"})
+            # A store that refuses every write: the batch's own message says why, once.
+            why = "" if isinstance(exc, CorruptDatabase) else f": {exc}"
+            result.skipped.append({**_item(original), "reason": f"could not undo it{why}"})
             continue
         if decision is not None:
             item = _item(decision)

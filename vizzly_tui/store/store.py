@@ -52,6 +52,11 @@ class Store:
         """Why the store is damaged (then it is never written again), else None."""
         return self.writer.damaged if self.writer is not None else None
 
+    def ensure_writable(self) -> None:
+        """Raise now what a write would raise (read-only, damaged, the database deleted or
+        replaced): for work that writes files before its command (a capture's diff image)."""
+        self._require_writer().check()
+
     def _require_writer(self) -> Writer:
         if self.writer is None:
             reason = " ".join(self.notices) or "the store was opened for reading only"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -22,7 +23,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, TypeVar
 
-from vizzly_tui.errors import CorruptDatabase
+from vizzly_tui.errors import CorruptDatabase, DatabaseMoved
 from vizzly_tui.store.db import SplitDatabase
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,22 @@ def _hold_wal(path: Path) -> sqlite3.Connection | None:
     return conn
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def moved_message(path: Path) -> str:
+    return (
+        f"the database {path} was deleted or replaced while vizzly-tui was running, so "
+        "nothing more is written to it. Restart vizzly-tui "
+        "(`vizzly-tui doctor` says what to do if it is gone)"
+    )
+
+
 class Writer:
     def __init__(self, db: SplitDatabase, *, name: str = "vizzly-writer", max_queue: int = 0):
         self.db = db
@@ -68,6 +85,12 @@ class Writer:
         # Set when SQLite reports the file damaged: from then on nothing is written to it
         # (no command, no checkpoint), so it stays as it was for recovery (issue 7).
         self.damaged: str | None = None
+        self._refusal: type[CorruptDatabase] = CorruptDatabase
+        # (st_dev, st_ino) of the file the connection opened. SQLite keeps writing to an open
+        # file that was deleted or replaced (its WAL still by name), so the database and the
+        # image files would part ways: checked before each command (one stat, ~1 µs).
+        self._opened: tuple[int, int] | None = None
+        self._check_lock = threading.Lock()
 
     def start(self) -> Writer:
         self._thread.start()
@@ -83,7 +106,7 @@ class Writer:
         future: Future[T] = Future()
         with self._lock:
             if self.damaged is not None:
-                raise CorruptDatabase(self.damaged)
+                raise self._refusal(self.damaged)
             if self._stopping or not self._thread.is_alive():
                 raise WriterStopped("the database writer is stopped")
             self._queue.put((future, fn, args, kwargs, transaction))
@@ -109,6 +132,22 @@ class Writer:
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout)
 
+    def check(self) -> None:
+        """Raise what a command would meet now: the file damaged, deleted or replaced. Any
+        thread may call it, for work that writes files before its command does."""
+        # Not self._lock: submit() may hold it while blocked on a full queue.
+        with self._check_lock:
+            if self.damaged is None and self._moved():
+                self.damaged = moved_message(self.db.path)
+                self._refusal = DatabaseMoved
+                log.error(self.damaged)
+            if self.damaged is not None:
+                raise self._refusal(self.damaged)
+
+    def _moved(self) -> bool:
+        """The path no longer names the file the connection has open."""
+        return self._opened is not None and _identity(self.db.path) != self._opened
+
     def _fail_pending(self) -> None:
         while True:
             try:
@@ -122,6 +161,7 @@ class Writer:
         self.db.writer_ident = threading.get_ident()
         try:
             self.db.connect(reuse_if_open=True)
+            self._opened = _identity(self.db.path)
         except BaseException as exc:
             self._start_error = exc
             self._started.set()
@@ -135,8 +175,10 @@ class Writer:
                 future, fn, args, kwargs, transaction = item
                 if not future.set_running_or_notify_cancel():
                     continue
-                if self.damaged is not None:
-                    future.set_exception(CorruptDatabase(self.damaged))
+                try:
+                    self.check()
+                except CorruptDatabase as refused:
+                    future.set_exception(refused)
                     continue
                 try:
                     if transaction:
@@ -161,11 +203,13 @@ class Writer:
             try:
                 # Fold the WAL back into the database so readers on a read-only copy see it all
                 # (never into a damaged file: it stays as it was for recovery).
-                if self.damaged is None:
+                if self.damaged is None and not self._moved():
                     self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             except Exception as exc:  # another process may hold a snapshot; not an error
                 log.debug("checkpoint on writer stop skipped: %s", exc)
-            guard = _hold_wal(self.db.path) if self.damaged is not None else None
+            # (Not for a moved file: the path names another database, or none.)
+            hold = self.damaged is not None and self._refusal is not DatabaseMoved
+            guard = _hold_wal(self.db.path) if hold else None
             self.db.close()
             if guard is not None:
                 guard.close()

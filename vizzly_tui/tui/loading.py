@@ -193,6 +193,8 @@ class LoadingMixin:
     def on_read_failed(self: ReviewApp, message: ReadFailed) -> None:
         if message.what == "refresh":
             self._refresh_running = False
+        if self.store.damaged:
+            return  # reads of a damaged or vanished file fail too; the notices say why
         self.notify(f"could not read {message.what}: {message.error}", severity="error")
 
     def _show_list(self: ReviewApp, listing: ListData) -> None:
@@ -279,6 +281,8 @@ class LoadingMixin:
             return "opened with --read-only"
         if self.store.writer is None:
             return " ".join(self.store.notices) or "the store is read-only"
+        if self.store.damaged:  # damaged, deleted or replaced: never written again
+            return self.store.damaged
         if self.viewed_build_id is not None and self.viewed_build_id != self.newest_build_id:
             uid = next((b.uid for b in self.builds if b.id == self.viewed_build_id), "?")
             return f"build {uid} is an older build; decisions apply to the newest build only"

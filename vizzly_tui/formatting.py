@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from vizzly_tui.statuses import NEW_STATUSES, ComparisonStatus, DecisionState
 
-from vizzly_tui.statuses import NEW_STATUSES, ComparisonStatus, DecisionState
-
 if TYPE_CHECKING:  # the type only: importing review would load the store for every command
     from vizzly_tui.review import ActionResult
 

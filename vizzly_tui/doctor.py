@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,8 @@ from vizzly_tui.errors import EXIT_DATABASE, StoreError
 from vizzly_tui.project import Project
 from vizzly_tui.store import bootstrap
 from vizzly_tui.store.db import readonly_uri
-from vizzly_tui.store.files import TEMP_PREFIX, sha256_file
+from vizzly_tui.store.files import TEMP_PREFIX, looks_like_png, sha256_bytes
+from vizzly_tui.store.repair import printable_name
 
 DOCTOR_EXIT_HEALTHY = 0
 DOCTOR_EXIT_WARNINGS = 1
@@ -91,18 +93,41 @@ REPAIR = "run `vizzly-tui doctor --repair` (it keeps the damaged file beside the
 
 
 def diagnose(project: Project) -> DoctorReport:
+    """Never raises for what it finds: whatever stops a check (a file that cannot be read,
+    a value no one expected) is a finding, so the exit code and --json stay the documented
+    ones (an uncaught error would exit 1, which means "warnings only")."""
     report = DoctorReport(str(project.vizzly_dir))
-    conn = _check_database(project, report)
+    conn = _guarded(report, "database", _check_database, project, report)
     if conn is not None:
         try:
             _check_rows(project, conn, report)
         except sqlite3.DatabaseError as exc:
             # The quick checks passed but a page read now fails: damage all the same.
             report.add("error", "database", f"state.db could not be read through: {exc}", REPAIR)
+        except Exception as exc:
+            _could_not_check(report, "baselines", exc)
         finally:
             conn.close()
-    _check_server(project, report)
+    _guarded(report, "server", _check_server, project, report)
     return report
+
+
+def _guarded(report: DoctorReport, check: str, fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except Exception as exc:
+        _could_not_check(report, check, exc)
+        return None
+
+
+def _could_not_check(report: DoctorReport, check: str, exc: Exception) -> None:
+    report.add(
+        "error",
+        check,
+        f"doctor could not finish this check: {type(exc).__name__}: {exc}",
+        "run `vizzly-tui --debug doctor` for the details, and report it if it is not "
+        "a problem of this machine (permissions, a failing disk)",
+    )
 
 
 # --- the database file ---------------------------------------------------------------------
@@ -111,21 +136,24 @@ def diagnose(project: Project) -> DoctorReport:
 def _check_database(project: Project, report: DoctorReport) -> sqlite3.Connection | None:
     path = project.db_path
     if not path.exists():
+        _check_orphaned_wal(path, report)
         baselines = _baseline_files(project)
-        if baselines:
+        if project.legacy_files() and not _has_objects(project):
+            # A Vizzly CLI project vizzly-tui has not opened yet (it would have kept images
+            # in objects/): nothing is wrong.
+            report.add(
+                "note",
+                "database",
+                "state.db does not exist yet: the next command "
+                "creates it and imports the Vizzly CLI's JSON files.",
+            )
+        elif baselines:
             report.add(
                 "error",
                 "database",
                 f"{path} is missing but baselines/ holds {len(baselines)} image(s): their "
                 "review history and versions are not known to vizzly-tui.",
                 "run `vizzly-tui doctor --repair` to rebuild state.db from baselines/ and objects/",
-            )
-        elif project.legacy_files():
-            report.add(
-                "note",
-                "database",
-                "state.db does not exist yet: the next command "
-                "creates it and imports the Vizzly CLI's JSON files.",
             )
         else:
             report.add("note", "database", "state.db does not exist yet (nothing recorded).")
@@ -197,6 +225,27 @@ def _check_database(project: Project, report: DoctorReport) -> sqlite3.Connectio
     return conn
 
 
+def _has_objects(project: Project) -> bool:
+    try:
+        return any(os.scandir(project.objects_dir))
+    except OSError:
+        return False
+
+
+def _check_orphaned_wal(path: Path, report: DoctorReport) -> None:
+    wal = path.with_name(path.name + "-wal")
+    if wal.is_file() and wal.stat().st_size:
+        report.add(
+            "warning",
+            "database",
+            f"{wal} is left without {path.name}: it holds the last changes of a database "
+            "that was deleted or moved without it.",
+            f"if you restore {path.name} from a backup, keep {wal.name} away from it (SQLite "
+            "would replay it into the wrong file); the next command keeps it aside as "
+            f"{wal.name}.orphaned-<time>",
+        )
+
+
 def _migrations(conn: sqlite3.Connection, path: Path) -> list[str]:
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
@@ -227,44 +276,18 @@ def _action_for(exc: StoreError) -> str:
 
 def _check_rows(project: Project, conn: sqlite3.Connection, report: DoctorReport) -> None:
     vizzly = project.vizzly_dir
-    missing, changed = [], []
     rows = conn.execute("SELECT file_name, sha256 FROM baseline ORDER BY file_name").fetchall()
-    for file_name, sha in rows:
-        path = project.baselines_dir / file_name
-        if not path.is_file():
-            missing.append(f"baselines/{file_name}")
-        elif sha and sha256_file(path) != sha:
-            changed.append(f"baselines/{file_name}")
     report.checked["baselines"] = len(rows)
-    if missing:
+    if project.baselines_dir.is_symlink():
         report.add(
             "error",
             "baselines",
-            f"{len(missing)} baseline image(s) recorded in state.db are missing from baselines/.",
-            "restore them from a backup or version control; `vizzly-tui doctor "
-            "--repair` puts back those whose bytes are kept in objects/",
-            missing,
+            f"{project.baselines_dir} is a symbolic link: vizzly-tui keeps baselines inside "
+            ".vizzly/ and does not follow it.",
+            "replace the link with the folder itself",
         )
-    if changed:
-        report.add(
-            "error",
-            "baselines",
-            f"{len(changed)} baseline image(s) differ from the "
-            "bytes state.db recorded (changed outside vizzly-tui, or cut short).",
-            "if the change was meant, `vizzly-tui doctor --repair` records the files as "
-            "they are; otherwise restore them from backup or version control",
-            changed,
-        )
-    known = {f for f, _ in rows}
-    strays = [p.name for p in _baseline_files(project) if p.name not in known]
-    if strays:
-        report.add(
-            "warning",
-            "baselines",
-            f"{len(strays)} image(s) in baselines/ are not recorded in state.db.",
-            "`vizzly-tui doctor --repair` records those whose screenshot it can identify",
-            [f"baselines/{n}" for n in strays],
-        )
+    else:
+        _check_baseline_files(project, rows, report)
 
     versions = conn.execute("SELECT DISTINCT sha256 FROM baseline_version").fetchall()
     lost = [sha for (sha,) in versions if not project.object_path(sha).is_file()]
@@ -317,6 +340,113 @@ def _check_rows(project: Project, conn: sqlite3.Connection, report: DoctorReport
 
     _check_decisions(conn, report)
     _check_objects(project, conn, report)
+
+
+def _check_baseline_files(
+    project: Project, rows: list[tuple[str, str]], report: DoctorReport
+) -> None:
+    missing, changed, broken, odd = [], [], [], []
+    for file_name, sha in rows:
+        label = f"baselines/{printable_name(str(file_name))}"
+        if not file_name or "/" in file_name or file_name in (".", ".."):
+            odd.append(f"{label} (a file name that leaves baselines/: not read)")
+            continue
+        kind, data = _read_image_file(project.baselines_dir / file_name)
+        if kind == "missing":
+            missing.append(label)
+        elif kind != "file":
+            odd.append(f"{label} ({kind})")
+        elif sha and sha256_bytes(data) != sha:
+            (changed if looks_like_png(data) else broken).append(label)
+    if missing:
+        report.add(
+            "error",
+            "baselines",
+            f"{len(missing)} baseline image(s) recorded in state.db are missing from baselines/.",
+            "restore them from a backup or version control; `vizzly-tui doctor "
+            "--repair` puts back those whose bytes are kept in objects/",
+            missing,
+        )
+    if changed:
+        report.add(
+            "error",
+            "baselines",
+            f"{len(changed)} baseline image(s) differ from the "
+            "bytes state.db recorded (changed outside vizzly-tui).",
+            "if the change was meant, `vizzly-tui doctor --repair` records the files as "
+            "they are; otherwise restore them from backup or version control",
+            changed,
+        )
+    if broken or odd:
+        report.add(
+            "error",
+            "baselines",
+            f"{len(broken) + len(odd)} baseline(s) recorded in state.db are not a whole PNG "
+            "image on disk (cut short, empty, another format, a link or a folder).",
+            "move them out of baselines/ and run `vizzly-tui doctor --repair`: it puts back "
+            "the recorded bytes kept in objects/",
+            broken + odd,
+        )
+    known = {f for f, _ in rows}
+    strays, junk = [], []
+    folder = project.baselines_dir
+    for entry in sorted(os.scandir(folder) if folder.is_dir() else (), key=lambda e: e.name):
+        if entry.name in known or not entry.name.endswith(".png"):
+            continue
+        if entry.name.startswith(TEMP_PREFIX):
+            continue
+        label = f"baselines/{printable_name(entry.name)}"
+        kind, data = _read_image_file(Path(entry.path))
+        if kind == "file" and looks_like_png(data) and _utf8(entry.name):
+            strays.append(label)
+        elif kind == "file":
+            why = "not a whole PNG" if _utf8(entry.name) else "a name that is not UTF-8"
+            junk.append(f"{label} ({why})")
+        elif kind != "missing":
+            junk.append(f"{label} ({kind})")
+    if strays:
+        report.add(
+            "warning",
+            "baselines",
+            f"{len(strays)} image(s) in baselines/ are not recorded in state.db.",
+            "`vizzly-tui doctor --repair` records those whose screenshot it can identify",
+            strays,
+        )
+    if junk:
+        report.add(
+            "warning",
+            "baselines",
+            f"{len(junk)} file(s) in baselines/ are not images vizzly-tui can use "
+            "(not read: links are never followed).",
+            "move them out of baselines/",
+            junk,
+        )
+
+
+def _read_image_file(path: Path) -> tuple[str, bytes]:
+    """("file", its bytes) for a regular file; else ("missing" | what it is, b"").
+    A link is never followed (it may lead out of .vizzly/), a FIFO never opened."""
+    try:
+        st = path.lstat()
+    except (FileNotFoundError, NotADirectoryError):
+        return "missing", b""
+    if stat.S_ISLNK(st.st_mode):
+        return "a symbolic link, not followed", b""
+    if stat.S_ISDIR(st.st_mode):
+        return "a folder", b""
+    if not stat.S_ISREG(st.st_mode):
+        return "not a regular file", b""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        return "file", fh.read()
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _image_relative(url: str | None) -> str | None:
@@ -415,7 +545,7 @@ def _check_server(project: Project, report: DoctorReport) -> None:
         try:
             data = json.loads(path.read_text())
             pid, port = int(data["pid"]), int(data["port"])
-        except (OSError, ValueError, TypeError, KeyError):
+        except (OSError, ValueError, TypeError, KeyError, OverflowError):
             report.add(
                 "warning",
                 "server",
@@ -479,7 +609,10 @@ def _baseline_files(project: Project) -> list[Path]:
     return sorted(
         p
         for p in folder.iterdir()
-        if p.suffix == ".png" and p.is_file() and not p.name.startswith(TEMP_PREFIX)
+        if p.suffix == ".png"
+        and p.is_file()
+        and not p.is_symlink()
+        and not p.name.startswith(TEMP_PREFIX)
     )
 
 

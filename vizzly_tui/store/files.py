@@ -34,6 +34,15 @@ def png_size(data: bytes) -> tuple[int, int] | None:
     return width, height
 
 
+PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+
+
+def looks_like_png(data: bytes) -> bool:
+    """A PNG from its signature to its IEND chunk: not empty, not another format, not cut
+    short (the store's cheap test; the engine decodes)."""
+    return png_size(data) is not None and data.endswith(PNG_END)
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vizzly_tui.errors import StoreError
+from vizzly_tui.errors import StoreError, UsageError
 from vizzly_tui.project import Project
 from vizzly_tui.store import bootstrap, files
 from vizzly_tui.store.db import readonly_uri
@@ -117,23 +117,79 @@ def salvage(path: Path) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]
 
 
 def repair(project: Project) -> RepairResult:
-    """Move state.db aside and build a new one (caller holds no store open)."""
-    result = RepairResult()
+    """Build a new state.db and swap it in for the old one (kept beside it).
+
+    The new file is built under a temporary name while this process holds the project lock
+    (no command, capture or other repair runs meanwhile); only when it is complete does the
+    old file (with its -wal and -shm) move aside and the new one take its name. A repair that
+    fails or is killed before that leaves state.db exactly as it was; the next one starts
+    over. The caller holds no store open.
+    """
     path = project.db_path
-    rows, problems = salvage(path)
-    result.unreadable = problems
     project.ensure_dirs()
-    stamp = time.strftime("%Y%m%dT%H%M%S")
     with files_lock(project):
-        for suffix in ("", "-wal", "-shm"):
-            old = path.with_name(path.name + suffix)
-            if old.exists():
-                target = _free_name(path.with_name(f"{path.name}.damaged-{stamp}{suffix}"))
-                os.rename(old, target)  # a rename, never a copy over: the bytes stay as they were
-                result.moved_aside.append(target.name)
+        if database_in_use(path):
+            raise DatabaseInUse(
+                f"{path} is open in another vizzly-tui process (the review app, a server or "
+                "a command): close it, then repair. Its changes would go to the old file."
+            )
+        staging = path.with_name(path.name + STAGING_SUFFIX)
+        _remove_database(staging)  # a copy a killed repair was building: never the original
+        result = RepairResult()
+        rows, problems = salvage(path)
+        result.unreadable = problems
+        try:
+            _build(project, staging, rows, result)
+            _swap(path, staging, result)
+        finally:
+            _remove_database(staging)
+    return result
+
+
+class DatabaseInUse(UsageError):
+    """Another process has state.db open: a new file would not be seen by it."""
+
+
+# The new database is built here, beside state.db, then renamed over.
+STAGING_SUFFIX = ".repair-new"
+
+
+def database_in_use(path: Path) -> bool:
+    """True when another process has `path` open in WAL mode: each SQLite connection holds a
+    shared lock on byte 128 of the -shm file (its "DMS" slot) for as long as it is open, so
+    an exclusive lock there fails exactly then."""
+    import fcntl
+
+    try:
+        fd = os.open(path.with_name(path.name + "-shm"), os.O_RDWR | os.O_NOFOLLOW)
+    except OSError:
+        return False  # no -shm: no connection in WAL mode
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 128, os.SEEK_SET)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # releases the probe's lock too
+    return False
+
+
+@dataclass(frozen=True)
+class _Staging(Project):
+    """The project with its state.db under the staging name (migration 001 reads the legacy
+    JSON files from the database's own folder: the same .vizzly/)."""
+
+    staging: Path = Path()
+
+    @property
+    def db_path(self) -> Path:
+        return self.staging
+
+
+def _build(project: Project, staging: Path, rows: dict[str, list[dict[str, Any]]],
+           result: RepairResult) -> None:  # fmt: skip
     # A new database exactly as a first start makes it (legacy JSON is imported if present).
-    bootstrap.ensure_schema(project)
-    conn = sqlite3.connect(path, isolation_level=None)
+    bootstrap.build_schema(_Staging(project.root, staging))
+    conn = sqlite3.connect(staging, isolation_level=None)
     try:
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("BEGIN IMMEDIATE")
@@ -142,27 +198,54 @@ def repair(project: Project) -> RepairResult:
         _baselines_from_files(project, conn, result)
         result.unlinked_objects = _unlinked(project, conn)
         conn.execute("COMMIT")
+        # Everything into the main file: it is renamed alone, without a -wal.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode = delete")
     except BaseException:
         with contextlib.suppress(sqlite3.Error):
             conn.execute("ROLLBACK")
         raise
     finally:
         conn.close()
-    return result
+    files._fsync_file(staging)
+
+
+def _swap(path: Path, staging: Path, result: RepairResult) -> None:
+    """Old file (with its -wal and -shm) aside under one free name, then the new one in."""
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    base = aside_name(path, stamp)
+    for suffix in ("", "-wal", "-shm"):
+        old = path.with_name(path.name + suffix)
+        if old.exists() or old.is_symlink():
+            target = base.with_name(base.name + suffix)
+            os.rename(old, target)  # a rename, never a copy over: the bytes stay as they were
+            result.moved_aside.append(target.name)
+    os.rename(staging, path)
+    files._fsync_dir(path.parent)
+
+
+def aside_name(path: Path, stamp: str) -> Path:
+    """`state.db.damaged-<stamp>` (or `...-<stamp>.2`, ...) such that neither it nor its
+    `-wal` and `-shm` exist: SQLite pairs a file with `<name>-wal`, so the kept file and its
+    WAL must share one name or the kept copy opens without its last changes."""
+    n = 1
+    while True:
+        base = path.with_name(f"{path.name}.damaged-{stamp}" + (f".{n}" if n > 1 else ""))
+        names = [base.with_name(base.name + s) for s in ("", "-wal", "-shm")]
+        if not any(p.exists() or p.is_symlink() for p in names):
+            return base
+        n += 1
+
+
+def _remove_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
 def files_lock(project: Project) -> Any:
     from vizzly_tui.store.decisions import project_lock
 
     return project_lock(project)
-
-
-def _free_name(path: Path) -> Path:
-    candidate, n = path, 1
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.name}.{n}")
-    return candidate
 
 
 def _copy_rows(
@@ -207,10 +290,21 @@ def _baselines_from_files(project: Project, conn: sqlite3.Connection, result: Re
         )
     }
     now = int(time.time() * 1000)
+    folder = project.baselines_dir
+    if folder.is_symlink() or not folder.is_dir():
+        result.not_recovered.append(
+            "baselines/ is not a folder inside .vizzly/ (a link or a file): nothing read "
+            "from it or written to it"
+        )
+        return
     # Rows whose file is gone: put the recorded bytes back when objects/ has them.
     for file_name, (_signature, sha) in list(known.items()):
-        path = project.baselines_dir / file_name
-        if path.is_file():
+        try:  # a damaged row may name anything: never a path out of baselines/
+            path = project.vizzly_dir / files.relative_image_path(project, "baselines", file_name)
+        except (ValueError, TypeError):
+            result.not_recovered.append(f"baseline row with file name {file_name!r:.80}: unsafe")
+            continue
+        if os.path.lexists(path):
             continue
         if sha and files.object_is_valid(project, sha):
             files.atomic_write(path, project.object_path(sha).read_bytes())
@@ -219,14 +313,29 @@ def _baselines_from_files(project: Project, conn: sqlite3.Connection, result: Re
             result.not_recovered.append(
                 f"baselines/{file_name}: the file is missing and objects/ does not keep its bytes"
             )
-    for path in sorted(project.baselines_dir.glob("*.png")):
-        if path.name.startswith(files.TEMP_PREFIX) or not path.is_file():
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        if not entry.name.endswith(".png") or entry.name.startswith(files.TEMP_PREFIX):
             continue
-        data = path.read_bytes()
+        label = f"baselines/{printable_name(entry.name)}"
+        why = _not_an_image_file(entry)
+        data = b""
+        if why is None:
+            data = Path(entry.path).read_bytes()
+            if not files.looks_like_png(data):
+                why = f"not a whole PNG image ({len(data)} bytes)"
+        if why is not None:
+            if entry.name in known:
+                result.not_recovered.append(
+                    f"{label}: {why}; its recorded bytes are objects/{known[entry.name][1]}.png"
+                    " (move the file away and repair again to put them back)"
+                )
+            else:
+                result.not_recovered.append(f"{label}: {why} (left in place)")
+            continue
         sha = files.store_object(project, data)
         width, height = files.png_size(data) or (None, None)
-        if path.name in known:
-            signature, recorded = known[path.name]
+        if entry.name in known:
+            signature, recorded = known[entry.name]
             if recorded != sha:
                 conn.execute(
                     "UPDATE baseline SET sha256 = ?, size = ?, width = ?, height = ?, "
@@ -234,22 +343,45 @@ def _baselines_from_files(project: Project, conn: sqlite3.Connection, result: Re
                     (sha, len(data), width, height, now, signature),
                 )
                 _add_version(conn, signature, sha, len(data), now)
-                result.baselines_from_files.append(f"baselines/{path.name}")
+                result.baselines_from_files.append(label)
             continue
-        found = recover_signature(path.name, width)
+        found = recover_signature(entry.name, width)
         if found is None:
             result.not_recovered.append(
-                f"baselines/{path.name}: no record says which screenshot it is (left in place)"
+                f"{label}: no record says which screenshot it is (left in place)"
             )
             continue
         name, signature, properties = found
         conn.execute(
             "INSERT INTO baseline (signature, name, file_name, sha256, width, height, size, "
             "properties, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (signature, name, path.name, sha, width, height, len(data), _json(properties), now),
+            (signature, name, entry.name, sha, width, height, len(data), _json(properties), now),
         )
         _add_version(conn, signature, sha, len(data), now)
-        result.baselines_from_files.append(f"baselines/{path.name}")
+        result.baselines_from_files.append(label)
+
+
+def _not_an_image_file(entry: os.DirEntry[str]) -> str | None:
+    """Why `entry` is not read as a baseline image (None: it is a regular file with a name
+    vizzly-tui could have written). A link is never followed: it may lead out of .vizzly/."""
+    if entry.is_symlink():
+        return f"a symbolic link (to {printable_name(os.readlink(entry.path))}), not followed"
+    if entry.is_dir(follow_symlinks=False):
+        return "a folder, not an image"
+    if not entry.is_file(follow_symlinks=False):
+        return "not a regular file (a FIFO, socket or device)"
+    if not entry.name.isascii():
+        # File names are made of a name's characters; one that is not UTF-8 was never ours.
+        try:
+            entry.name.encode()
+        except UnicodeEncodeError:
+            return "its name is not valid UTF-8"
+    return None
+
+
+def printable_name(name: str) -> str:
+    """A file name as text: bytes that are not UTF-8 shown as \\xNN."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _add_version(conn: sqlite3.Connection, signature: str, sha: str, size: int, now: int) -> None:

@@ -353,3 +353,26 @@ def test_repair_refuses_while_another_process_has_the_database_open(tmp_path):
         app.communicate("\n", timeout=30)
     code, _, result = doctor(project.root, "--repair")
     assert code == 0, result.stdout + result.stderr
+
+
+# --- Ctrl-C ----------------------------------------------------------------------------------
+
+
+def test_ctrl_c_during_accept_all_says_what_happened_and_exits_130(tmp_path):
+    from tests.racehelpers import paused_cli
+
+    project = recorded_project(tmp_path / "p", count=6)
+    flags = tmp_path / "flags"
+    child = paused_cli(flags, project.root, "accept", "accept", "--all")
+    _wait_for(flags / "paused", child)
+    child.send_signal(signal.SIGINT)  # the writer is half-way through the batch
+    (flags / "go").touch()
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    assert "interrupted" in err and "vizzly-tui log" in err and "Aborted" not in err
+    # Nothing half-done: the batch is whole, in the log, and can be undone.
+    assert doctor(project.root)[0] == 0
+    log = cli(project.root, "log")
+    assert "accept" in log.stdout
+    assert cli(project.root, "undo").returncode == 0
+    assert doctor(project.root)[0] == 0

@@ -19,6 +19,7 @@ from vizzly_tui import __version__, cli_cloud, formatting
 from vizzly_tui.errors import EXIT_DATABASE, EXIT_PARTIAL, EXIT_USAGE, VizzlyError
 from vizzly_tui.project import Project, ProjectNotFound, find_project
 
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it (128 + SIGINT)
 # `show` draws a canvas as wide as its columns: a width no terminal has would take gigabytes.
 MAX_SHOW_COLUMNS = 1000
 
@@ -31,6 +32,17 @@ class VizzlyGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except KeyboardInterrupt:
+            # The store closed on the way here, letting the writer finish the change under
+            # way (a decision is never left half-done): say so rather than click's "Aborted!"
+            # with exit 1, which scripts read as "differences found".
+            click.echo(
+                "interrupted: a change already under way was completed or rolled back as a "
+                "whole; `vizzly-tui log` shows what was applied and `vizzly-tui undo` "
+                "reverses it.",
+                err=True,
+            )
+            ctx.exit(EXIT_INTERRUPTED)
         except Exception as exc:
             debug = bool(ctx.obj and ctx.obj.get("debug"))
             if debug:

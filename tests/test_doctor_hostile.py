@@ -376,3 +376,28 @@ def test_ctrl_c_during_accept_all_says_what_happened_and_exits_130(tmp_path):
     assert "accept" in log.stdout
     assert cli(project.root, "undo").returncode == 0
     assert doctor(project.root)[0] == 0
+
+
+def test_a_repair_on_a_full_disk_says_so_and_changes_nothing(tmp_path):
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
+                          capture_output=True)  # fmt: skip
+    if made.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        project = recorded_project(mount / "p", count=2)
+        before = digest(project.db_path)
+        # Fill the disk.
+        with (mount / "filler").open("wb", buffering=0) as fh, pytest.raises(OSError):
+            while True:
+                fh.write(b"\0" * 4096)
+        code, _, result = doctor(project.root, "--repair")
+        assert code == 3, result.stdout + result.stderr
+        assert "disk is full" in result.stderr and "left exactly as it was" in result.stderr
+        assert digest(project.db_path) == before and not aside(project)
+        (mount / "filler").unlink()
+        code, _, result = doctor(project.root, "--repair")
+        assert code == 0, result.stdout + result.stderr
+    finally:
+        subprocess.run(["umount", str(mount)], check=True)

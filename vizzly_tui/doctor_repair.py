@@ -46,7 +46,7 @@ def run_repair(project: Project) -> tuple[Any, DoctorReport]:
         raise UsageError(f"{project.vizzly_dir} is read-only: nothing can be repaired there.")
     try:
         result = repair(project)
-    except (OSError, sqlite3.OperationalError) as exc:
+    except (OSError, sqlite3.OperationalError, StoreError) as exc:
         # A full disk, a folder that cannot be written: the new file was being built under
         # a temporary name and is gone; the old one never moved.
         what = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

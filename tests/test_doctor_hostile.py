@@ -401,3 +401,20 @@ def test_a_repair_on_a_full_disk_says_so_and_changes_nothing(tmp_path):
         assert code == 0, result.stdout + result.stderr
     finally:
         subprocess.run(["umount", str(mount)], check=True)
+
+
+def test_an_earlier_version_cut_short_in_objects_is_named(tmp_path):
+    project = recorded_project(tmp_path, count=2)
+    assert cli(tmp_path, "accept", "--all").returncode == 0
+    conn = sqlite3.connect(project.db_path)
+    # An earlier version: one the baseline row no longer points at.
+    (sha,) = conn.execute(
+        "SELECT v.sha256 FROM baseline_version v JOIN baseline b USING (signature) "
+        "WHERE v.sha256 != b.sha256 LIMIT 1"
+    ).fetchone()
+    conn.close()
+    path = project.object_path(sha)
+    path.write_bytes(path.read_bytes()[:20])
+    code, data, _ = doctor(tmp_path)
+    assert code == 3
+    assert any(i.startswith(f"objects/{sha}.png") and "cut short" in i for i in all_items(data))

@@ -289,17 +289,27 @@ def _check_rows(project: Project, conn: sqlite3.Connection, report: DoctorReport
     else:
         _check_baseline_files(project, rows, report)
 
-    versions = conn.execute("SELECT DISTINCT sha256 FROM baseline_version").fetchall()
-    lost = [sha for (sha,) in versions if not project.object_path(sha).is_file()]
+    versions = conn.execute(
+        "SELECT sha256, max(size) FROM baseline_version GROUP BY sha256"
+    ).fetchall()
+    lost = []
+    for sha, size in versions:
+        kind, length = _object_state(project.object_path(sha))
+        if kind != "file":
+            lost.append(f"objects/{sha}.png")
+        elif size is not None and length != size:
+            # The size recorded with the version: a cheap test that finds a file cut short
+            # (hashing every kept image could take minutes on a large project).
+            lost.append(f"objects/{sha}.png ({length} bytes, {size} recorded: cut short)")
     report.checked["baselineVersions"] = len(versions)
     if lost:
         report.add(
             "error",
             "baselines",
             f"{len(lost)} earlier baseline version(s) have lost "
-            "their image in objects/ (they can no longer be restored).",
+            "their image in objects/, or it is damaged (they can no longer be restored).",
             "restore .vizzly/objects/ from a backup if you have one",
-            [f"objects/{s}.png" for s in lost],
+            lost,
         )
 
     current = conn.execute(
@@ -439,6 +449,14 @@ def _read_image_file(path: Path) -> tuple[str, bytes]:
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
     with os.fdopen(fd, "rb") as fh:
         return "file", fh.read()
+
+
+def _object_state(path: Path) -> tuple[str, int]:
+    try:
+        st = path.lstat()
+    except (FileNotFoundError, NotADirectoryError):
+        return "missing", 0
+    return ("file" if stat.S_ISREG(st.st_mode) else "other"), st.st_size
 
 
 def _utf8(name: str) -> bool:

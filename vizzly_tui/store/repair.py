@@ -128,11 +128,7 @@ def repair(project: Project) -> RepairResult:
     path = project.db_path
     project.ensure_dirs()
     with files_lock(project):
-        if database_in_use(path):
-            raise DatabaseInUse(
-                f"{path} is open in another vizzly-tui process (the review app, a server or "
-                "a command): close it, then repair. Its changes would go to the old file."
-            )
+        _refuse_if_in_use(path)
         staging = path.with_name(path.name + STAGING_SUFFIX)
         _remove_database(staging)  # a copy a killed repair was building: never the original
         result = RepairResult()
@@ -140,10 +136,20 @@ def repair(project: Project) -> RepairResult:
         result.unreadable = problems
         try:
             _build(project, staging, rows, result)
+            # Again: a process may have opened the old file while the new one was built.
+            _refuse_if_in_use(path)
             _swap(path, staging, result)
         finally:
             _remove_database(staging)
     return result
+
+
+def _refuse_if_in_use(path: Path) -> None:
+    if database_in_use(path):
+        raise DatabaseInUse(
+            f"{path} is open in another vizzly-tui process (the review app, a server or "
+            "a command): close it, then repair. Its changes would go to the old file."
+        )
 
 
 class DatabaseInUse(UsageError):

@@ -418,3 +418,14 @@ def test_an_earlier_version_cut_short_in_objects_is_named(tmp_path):
     code, data, _ = doctor(tmp_path)
     assert code == 3
     assert any(i.startswith(f"objects/{sha}.png") and "cut short" in i for i in all_items(data))
+
+
+def test_doctor_on_a_read_only_folder_says_it_cannot_see_the_wal(tmp_path):
+    from tests.damagehelpers import read_only
+
+    project = recorded_project(tmp_path, count=2)
+    _wal_with_frames(project)
+    with read_only(project.vizzly_dir):
+        code, data, result = doctor(tmp_path)
+    assert code == 1, result.stdout + result.stderr
+    assert "state.db-wal holds changes that cannot be read" in json.dumps(data)

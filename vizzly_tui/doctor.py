@@ -171,6 +171,16 @@ def _check_database(project: Project, report: DoctorReport) -> sqlite3.Connectio
             f"{project.vizzly_dir} is read-only: vizzly-tui can "
             "show this project but not change it.",
         )
+        wal = path.with_name(path.name + "-wal")
+        if wal.is_file() and wal.stat().st_size:
+            # Read-only, SQLite opens a WAL database as immutable, which ignores the -wal.
+            report.add(
+                "warning",
+                "database",
+                f"{wal.name} holds changes that cannot be read on a read-only folder: these "
+                "checks saw state.db without them.",
+                "run `vizzly-tui doctor` where the folder is writable for a verdict on them",
+            )
     try:
         conn = sqlite3.connect(readonly_uri(path, immutable=read_only), uri=True)
     except sqlite3.Error as exc:

@@ -429,3 +429,21 @@ def test_doctor_on_a_read_only_folder_says_it_cannot_see_the_wal(tmp_path):
         code, data, result = doctor(tmp_path)
     assert code == 1, result.stdout + result.stderr
     assert "state.db-wal holds changes that cannot be read" in json.dumps(data)
+
+
+# --- links in the image folders --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [("accept", "shot-01"), ("delete", "shot-01")])
+def test_a_baseline_that_links_to_state_db_is_replaced_not_written_through(tmp_path, command):
+    project = recorded_project(tmp_path, count=2)
+    link = project.baselines_dir / "shot-01_0695073592aa.png"
+    assert link.is_file()
+    link.unlink()
+    link.symlink_to("../state.db")
+    result = cli(tmp_path, *command)
+    assert result.returncode == 0, result.stderr
+    assert project.db_path.read_bytes()[:16] == b"SQLite format 3\x00"  # not a PNG over it
+    log = cli(tmp_path, "log")
+    assert log.returncode == 0 and command[0] in log.stdout  # the decision reached the database
+    assert not link.is_symlink()

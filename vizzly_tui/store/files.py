@@ -112,6 +112,21 @@ def resolve_in_vizzly(project: Project, relative: str) -> Path:
     return target
 
 
+def image_entry(project: Project, relative: str) -> Path:
+    """Where a decision writes `relative` (e.g. `baselines/x.png`): its folder resolved, which
+    must be one of the image folders of .vizzly/, and its last part not. A symbolic link
+    there is replaced, never written through: `baselines/x.png -> ../state.db` must not let
+    an accept put a PNG in place of the database (nor a delete remove it)."""
+    base = project.vizzly_dir.resolve()
+    candidate = base / relative
+    if candidate.name in ("", ".", ".."):
+        raise ValueError(f"{relative!r} names no file")
+    folder = candidate.parent.resolve()
+    if folder not in {base / name for name in IMAGE_FOLDERS}:
+        raise ValueError(f"{relative!r} is not in an image folder of {base}")
+    return folder / candidate.name
+
+
 def store_object(project: Project, data: bytes, sha: str | None = None) -> str:
     """Keep `data` in `objects/<sha256>.png` (once), durably, and return the sha256.
 

@@ -447,3 +447,13 @@ def test_a_baseline_that_links_to_state_db_is_replaced_not_written_through(tmp_p
     log = cli(tmp_path, "log")
     assert log.returncode == 0 and command[0] in log.stdout  # the decision reached the database
     assert not link.is_symlink()
+
+
+def test_a_state_db_that_is_a_link_is_a_problem_for_doctor_as_for_every_command(tmp_path):
+    project = recorded_project(tmp_path / "p", count=1)
+    elsewhere = tmp_path / "elsewhere.db"
+    project.db_path.rename(elsewhere)
+    project.db_path.symlink_to(elsewhere)
+    assert cli(project.root, "status").returncode == 3
+    code, data, _ = doctor(project.root)
+    assert code == 3 and "symbolic link" in json.dumps(data)

@@ -159,7 +159,7 @@ def _check_database(project: Project, report: DoctorReport) -> sqlite3.Connectio
             report.add("note", "database", "state.db does not exist yet (nothing recorded).")
         return None
     try:
-        bootstrap.check_file(path)
+        bootstrap.check_project_db(path)  # as every command does: a link is refused
     except StoreError as exc:
         report.add("error", "database", str(exc), _action_for(exc))
         return None

@@ -457,3 +457,17 @@ def test_a_state_db_that_is_a_link_is_a_problem_for_doctor_as_for_every_command(
     assert cli(project.root, "status").returncode == 3
     code, data, _ = doctor(project.root)
     assert code == 3 and "symbolic link" in json.dumps(data)
+
+
+def test_a_file_where_baselines_belongs_is_named_and_the_advice_works(tmp_path):
+    project = recorded_project(tmp_path / "p", count=2)
+    for path in project.baselines_dir.iterdir():
+        path.unlink()
+    project.baselines_dir.rmdir()
+    project.baselines_dir.write_text("not a folder")
+    code, data, _ = doctor(project.root)
+    assert code == 3 and "is a file, not a folder" in json.dumps(data)
+    project.baselines_dir.rename(tmp_path / "moved-away")
+    code, data, result = doctor(project.root, "--repair")
+    assert code == 0, result.stdout + result.stderr
+    assert len(data["repair"]["baselinesRestored"]) == 2

@@ -296,6 +296,15 @@ def _check_rows(project: Project, conn: sqlite3.Connection, report: DoctorReport
             ".vizzly/ and does not follow it.",
             "replace the link with the folder itself",
         )
+    elif project.baselines_dir.exists() and not project.baselines_dir.is_dir():
+        report.add(
+            "error",
+            "baselines",
+            f"{project.baselines_dir} is a file, not a folder: no baseline can be read or "
+            "written.",
+            "move it away; `vizzly-tui doctor --repair` then puts back the baselines whose "
+            "bytes are kept in objects/",
+        )
     else:
         _check_baseline_files(project, rows, report)
 

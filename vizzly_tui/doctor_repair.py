@@ -53,8 +53,8 @@ def run_repair(project: Project) -> tuple[Any, DoctorReport]:
         where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
         raise StoreError(
             f"the repair stopped: {what}{where}. state.db was left exactly as it was; "
-            "free some space or fix the permissions, then run `vizzly-tui doctor --repair` "
-            "again."
+            "free some space, fix the permissions or move away a file where a folder belongs, "
+            "then run `vizzly-tui doctor --repair` again."
         ) from exc
     return result, diagnose(project)
 

@@ -300,8 +300,7 @@ def _check_rows(project: Project, conn: sqlite3.Connection, report: DoctorReport
         report.add(
             "error",
             "baselines",
-            f"{project.baselines_dir} is a file, not a folder: no baseline can be read or "
-            "written.",
+            f"{project.baselines_dir} is a file, not a folder: no baseline can be read or written.",
             "move it away; `vizzly-tui doctor --repair` then puts back the baselines whose "
             "bytes are kept in objects/",
         )

@@ -471,3 +471,40 @@ def test_a_file_where_baselines_belongs_is_named_and_the_advice_works(tmp_path):
     code, data, result = doctor(project.root, "--repair")
     assert code == 0, result.stdout + result.stderr
     assert len(data["repair"]["baselinesRestored"]) == 2
+
+
+# --- doctor while others work ----------------------------------------------------------------
+
+
+def test_doctor_during_a_decision_in_progress_reports_no_false_problem(tmp_path, monkeypatch):
+    from tests.racehelpers import paused_cli
+    from vizzly_tui import doctor as doc
+    from vizzly_tui.store import decisions
+
+    project = recorded_project(tmp_path, count=4)
+    flags = tmp_path / "flags"
+    child = paused_cli(flags, project.root, "accept:after", "accept", "--all")
+    _wait_for(flags / "paused", child)  # pending row and its files written, not yet done
+    lock = decisions.project_lock
+
+    def releasing(project: Project, timeout: float = 120):
+        (flags / "go").touch()  # the decision goes on while doctor waits for the lock
+        return lock(project, timeout=timeout)
+
+    monkeypatch.setattr(decisions, "project_lock", releasing)
+    # Without the lock, doctor would see that decision pending and call it interrupted.
+    report = doc.diagnose(project)
+    assert report.exit_code == 0, report.to_json()
+    child.communicate(timeout=60)
+    assert child.returncode == 0
+
+
+def test_a_temporary_file_being_written_is_not_called_interrupted_until_it_is_old(tmp_path):
+    project = recorded_project(tmp_path, count=1)
+    temp = project.objects_dir / (".vizzly-tmp-0123456789ab-" + "0" * 64 + ".png")
+    temp.write_bytes(b"half")
+    assert doctor(tmp_path)[0] == 0  # a capture may be writing it right now
+    old = time.time() - 120
+    os.utime(temp, (old, old))
+    code, data, _ = doctor(tmp_path)
+    assert code == 1 and temp.name in " ".join(all_items(data))

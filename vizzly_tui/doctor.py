@@ -15,6 +15,7 @@ import json
 import os
 import sqlite3
 import stat
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,12 @@ from vizzly_tui.store.db import readonly_uri
 from vizzly_tui.store.files import TEMP_PREFIX, looks_like_png, sha256_bytes
 from vizzly_tui.store.repair import printable_name
 
+# Files and rows younger than this may belong to work in progress (a capture, a diff image
+# being written): the same age after which recovery sweeps temporary files.
+IN_FLIGHT_S = 60
+# How long doctor waits for the project lock to confirm what it found (a capture holds it
+# for one screenshot; a review command for its whole decision).
+CONFIRM_LOCK_S = 10
 DOCTOR_EXIT_HEALTHY = 0
 DOCTOR_EXIT_WARNINGS = 1
 DOCTOR_EXIT_ERRORS = EXIT_DATABASE
@@ -95,7 +102,43 @@ REPAIR = "run `vizzly-tui doctor --repair` (it keeps the damaged file beside the
 def diagnose(project: Project) -> DoctorReport:
     """Never raises for what it finds: whatever stops a check (a file that cannot be read,
     a value no one expected) is a finding, so the exit code and --json stay the documented
-    ones (an uncaught error would exit 1, which means "warnings only")."""
+    ones (an uncaught error would exit 1, which means "warnings only").
+
+    Checked without the project lock first. A running server or command can show a
+    decision half-way (its row pending, a baseline file not yet renamed into place): when
+    such findings come up, they are checked again holding the lock, which every decision
+    holds from its pending row to its last file, so only what stays wrong is reported.
+    """
+    report = _diagnose(project)
+    if not any(f.check in IN_PROGRESS_CHECKS and f.severity != "note" for f in report.findings):
+        return report
+    if bootstrap.location_is_read_only(project):
+        return report  # nothing can be writing there
+    from filelock import Timeout
+
+    from vizzly_tui.store.decisions import project_lock
+
+    try:
+        with project_lock(project, timeout=CONFIRM_LOCK_S):
+            return _diagnose(project)
+    except Timeout:
+        report.add(
+            "note",
+            "decisions",
+            "another vizzly-tui process kept the project busy: some of these findings may be "
+            "work in progress.",
+            "run `vizzly-tui doctor` again when it is done",
+        )
+        return report
+    except OSError:
+        return report  # no lock can be taken here: then no decision is under way either
+
+
+# The checks whose findings a decision in progress can cause.
+IN_PROGRESS_CHECKS = ("baselines", "decisions")
+
+
+def _diagnose(project: Project) -> DoctorReport:
     report = DoctorReport(str(project.vizzly_dir))
     conn = _guarded(report, "database", _check_database, project, report)
     if conn is not None:
@@ -336,11 +379,16 @@ def _check_rows(project: Project, conn: sqlite3.Connection, report: DoctorReport
     ).fetchone()
     absent, absent_history = [], []
     count = 0
-    for build_id, name, cur, diff, status, cur_sha in conn.execute(
-        "SELECT build_id, name, current, diff, status, current_sha256 FROM comparison"
+    # A screenshot recorded in the last minute may still have its diff image on the way
+    # (written after the answer, on a low-priority thread): not missing yet.
+    settled_before = time.time() * 1000 - IN_FLIGHT_S * 1000
+    for build_id, name, cur, diff, status, cur_sha, updated in conn.execute(
+        "SELECT build_id, name, current, diff, status, current_sha256, updated_at FROM comparison"
     ):
         count += 1
         if current is not None and build_id == current[0]:
+            if updated is not None and updated > settled_before:
+                continue
             for url in (cur, diff if status in ("failed", "rejected") else None):
                 rel = _image_relative(url)
                 if rel and not (vizzly / rel).is_file():
@@ -544,7 +592,9 @@ def _check_objects(project: Project, conn: sqlite3.Connection, report: DoctorRep
         if not entry.is_file(follow_symlinks=False):
             continue
         if entry.name.startswith(TEMP_PREFIX):
-            temps.append(f"objects/{entry.name}")
+            # Younger ones may be a write in progress (recovery sweeps the same age).
+            if entry.stat(follow_symlinks=False).st_mtime < time.time() - IN_FLIGHT_S:
+                temps.append(f"objects/{entry.name}")
         elif gc.OBJECT_NAME.match(entry.name):
             objects += 1
             if entry.name[:64] not in keep:

@@ -230,7 +230,7 @@ from vizzly_tui import cli
 
 flags = pathlib.Path(sys.argv[1])
 mode = sys.argv[2]
-original = repair._baselines_from_files
+original = repair.baselines_from_files
 
 def paused(project, conn, result):
     original(project, conn, result)
@@ -240,7 +240,7 @@ def paused(project, conn, result):
     while not (flags / "go").exists():
         time.sleep(0.01)
 
-repair._baselines_from_files = paused
+repair.baselines_from_files = paused
 sys.argv = ["vizzly-tui", "--project", sys.argv[3], "doctor", "--repair"]
 cli.main()
 """

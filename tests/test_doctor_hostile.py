@@ -508,3 +508,38 @@ def test_a_temporary_file_being_written_is_not_called_interrupted_until_it_is_ol
     os.utime(temp, (old, old))
     code, data, _ = doctor(tmp_path)
     assert code == 1 and temp.name in " ".join(all_items(data))
+
+
+# --- first start of a Vizzly CLI project -----------------------------------------------------
+
+KILLED_IMPORT = r"""
+import os, signal, sys
+from vizzly_tui.store import import_images
+from vizzly_tui import cli
+
+keep = import_images._keep
+calls = []
+
+def dying(project, folder, file_name):
+    calls.append(file_name)
+    if len(calls) == 3:  # the migrations are committed; a few images are kept, not all
+        os.kill(os.getpid(), signal.SIGKILL)
+    return keep(project, folder, file_name)
+
+import_images._keep = dying
+cli.main(args=sys.argv[1:], prog_name="vizzly-tui")
+"""
+
+
+def test_a_kill_while_the_first_start_keeps_the_imported_images_is_finished_next_start(
+    scenario_project,
+):
+    root = scenario_project("scenario-c1-accept-reject")
+    child = subprocess.run(
+        [sys.executable, "-c", KILLED_IMPORT, "--project", str(root), "status"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert child.returncode == -signal.SIGKILL
+    assert cli(root, "status").returncode == 0  # the next start
+    code, data, _ = doctor(root)
+    assert code == 0, [f for f in data["findings"] if f["severity"] != "note"]

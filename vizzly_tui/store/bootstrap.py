@@ -286,10 +286,12 @@ def _ensure_schema_locked(project: Project, report: BootstrapReport) -> None:
                 )
         from vizzly_tui.store.import_images import keep_imported_images
 
-        # Right after 001 imported the JSON files (it records no image hashes): current/
-        # and baselines/ hold the imported build's images only until the next run.
-        if any(str(name).startswith("001_") for name in report.applied or ()):
-            keep_imported_images(db, project)
+        # After 001 imported the JSON files (it records no image hashes): current/ and
+        # baselines/ hold the imported build's images until the next run. At every start,
+        # not only right after 001: a crash may have stopped it, and then the import's
+        # baseline versions point at objects never kept (its query finds nothing to do once
+        # done, and skips an import a run came after).
+        keep_imported_images(db, project)
         if db.execute_sql("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
             db.execute_sql(f"PRAGMA application_id = {APPLICATION_ID}")
         from vizzly_tui.store.recovery import recover

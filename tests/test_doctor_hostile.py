@@ -543,3 +543,21 @@ def test_a_kill_while_the_first_start_keeps_the_imported_images_is_finished_next
     assert cli(root, "status").returncode == 0  # the next start
     code, data, _ = doctor(root)
     assert code == 0, [f for f in data["findings"] if f["severity"] != "note"]
+
+
+def test_after_a_kill_mid_decision_doctor_points_to_settling_it_not_to_repair(tmp_path):
+    from tests.racehelpers import paused_cli
+
+    project = recorded_project(tmp_path, count=4)
+    flags = tmp_path / "flags"
+    child = paused_cli(flags, project.root, "accept:after", "accept", "shot-01")  # a failed one
+    _wait_for(flags / "paused", child)  # its baseline file written, the rows not yet done
+    child.kill()
+    child.wait(timeout=10)
+    code, data, _ = doctor(tmp_path)
+    # Only the interrupted decision, with the advice that settles it: no baseline "changed
+    # outside vizzly-tui" whose advice (--repair) would record its half-done files as they are.
+    assert code == 1, data
+    assert [f["check"] for f in data["findings"] if f["severity"] != "note"] == ["decisions"]
+    assert cli(tmp_path, "db", "migrate").returncode == 0
+    assert doctor(tmp_path)[0] == 0

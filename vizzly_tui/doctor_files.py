@@ -4,6 +4,7 @@ followed, a FIFO never opened."""
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import stat
@@ -43,7 +44,7 @@ def check_rows(project: Project, conn: sqlite3.Connection, report: DoctorReport)
             "bytes are kept in objects/",
         )
     else:
-        _check_baseline_files(project, rows, report)
+        _check_baseline_files(project, rows, report, _pending_paths(conn))
 
     versions = conn.execute(
         "SELECT sha256, max(size) FROM baseline_version GROUP BY sha256"
@@ -113,12 +114,27 @@ def check_rows(project: Project, conn: sqlite3.Connection, report: DoctorReport)
     _check_objects(project, conn, report)
 
 
+def _pending_paths(conn: sqlite3.Connection) -> set[str]:
+    """The files interrupted decisions were writing (`baselines/x.png`...): whatever they
+    hold is explained by that decision, which the next command finishes or rolls back."""
+    paths: set[str] = set()
+    for (raw,) in conn.execute("SELECT files FROM decision WHERE state = 'pending'"):
+        try:
+            changes = json.loads(raw) if isinstance(raw, str) else []
+            paths.update(str(c["path"]) for c in changes if isinstance(c, dict) and "path" in c)
+        except (ValueError, TypeError):
+            continue
+    return paths
+
+
 def _check_baseline_files(
-    project: Project, rows: list[tuple[str, str]], report: DoctorReport
+    project: Project, rows: list[tuple[str, str]], report: DoctorReport, pending: set[str]
 ) -> None:
     missing, changed, broken, odd = [], [], [], []
     for file_name, sha in rows:
         label = f"baselines/{printable_name(str(file_name))}"
+        if f"baselines/{file_name}" in pending:
+            continue  # the interrupted decision's finding says what to do
         if not file_name or "/" in file_name or file_name in (".", ".."):
             odd.append(f"{label} (a file name that leaves baselines/: not read)")
             continue
@@ -163,6 +179,8 @@ def _check_baseline_files(
     folder = project.baselines_dir
     for entry in sorted(os.scandir(folder) if folder.is_dir() else (), key=lambda e: e.name):
         if entry.name in known or not entry.name.endswith(".png"):
+            continue
+        if f"baselines/{entry.name}" in pending:
             continue
         if entry.name.startswith(TEMP_PREFIX):
             continue
@@ -253,8 +271,8 @@ def _check_decisions(conn: sqlite3.Connection, report: DoctorReport) -> None:
             "decisions",
             f"{len(pending)} decision(s) were interrupted "
             "(a crash or kill while they were applied).",
-            "run `vizzly-tui db migrate` (or any command that writes): it finishes or "
-            "rolls back each one",
+            "run `vizzly-tui db migrate` (or any command that writes) before anything else: "
+            "it finishes or rolls back each one, with the files it was writing",
             pending,
         )
     if failed:

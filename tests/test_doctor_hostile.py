@@ -561,3 +561,13 @@ def test_after_a_kill_mid_decision_doctor_points_to_settling_it_not_to_repair(tm
     assert [f["check"] for f in data["findings"] if f["severity"] != "note"] == ["decisions"]
     assert cli(tmp_path, "db", "migrate").returncode == 0
     assert doctor(tmp_path)[0] == 0
+
+
+def test_an_image_no_screenshot_name_explains_is_not_sent_to_repair_for_ever(tmp_path):
+    project = recorded_project(tmp_path, count=1)
+    (project.baselines_dir / "hand-made_0123456789ab.png").write_bytes(png((9, 9, 9)))
+    code, data, _ = doctor(tmp_path)
+    assert code == 1
+    finding = next(f for f in data["findings"] if f["items"])
+    assert finding["items"] == ["baselines/hand-made_0123456789ab.png"]
+    assert "--repair" not in finding["action"] and "move them out" in finding["action"]

@@ -14,8 +14,8 @@ from pathlib import Path
 from vizzly_tui.doctor_report import IN_FLIGHT_S, DoctorReport
 from vizzly_tui.project import Project
 from vizzly_tui.store import bootstrap
-from vizzly_tui.store.files import TEMP_PREFIX, looks_like_png, sha256_bytes
-from vizzly_tui.store.repair_files import printable_name
+from vizzly_tui.store.files import TEMP_PREFIX, looks_like_png, png_size, sha256_bytes
+from vizzly_tui.store.repair_files import printable_name, recover_signature
 
 IMAGE_KINDS = ("baselines", "current", "diffs")
 
@@ -175,7 +175,7 @@ def _check_baseline_files(
             broken + odd,
         )
     known = {f for f, _ in rows}
-    strays, junk = [], []
+    strays, unknown, junk = [], [], []
     folder = project.baselines_dir
     for entry in sorted(os.scandir(folder) if folder.is_dir() else (), key=lambda e: e.name):
         if entry.name in known or not entry.name.endswith(".png"):
@@ -187,7 +187,11 @@ def _check_baseline_files(
         label = f"baselines/{printable_name(entry.name)}"
         kind, data = _read_image_file(Path(entry.path))
         if kind == "file" and looks_like_png(data) and _utf8(entry.name):
-            strays.append(label)
+            width = (png_size(data) or (None, None))[0]
+            if recover_signature(entry.name, width) is not None:
+                strays.append(label)
+            else:
+                unknown.append(label)
         elif kind == "file":
             why = "not a whole PNG" if _utf8(entry.name) else "a name that is not UTF-8"
             junk.append(f"{label} ({why})")
@@ -200,6 +204,16 @@ def _check_baseline_files(
             f"{len(strays)} image(s) in baselines/ are not recorded in state.db.",
             "`vizzly-tui doctor --repair` records those whose screenshot it can identify",
             strays,
+        )
+    if unknown:
+        report.add(
+            "warning",
+            "baselines",
+            f"{len(unknown)} image(s) in baselines/ are not recorded in state.db, and no "
+            "screenshot name gives their file name (renamed, or made by another tool).",
+            "vizzly-tui never reads them: move them out of baselines/, or rename them to "
+            "the file name their screenshot has",
+            unknown,
         )
     if junk:
         report.add(

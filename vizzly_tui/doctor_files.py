@@ -239,7 +239,8 @@ def _read_image_file(path: Path) -> tuple[str, bytes]:
         return "a folder", b""
     if not stat.S_ISREG(st.st_mode):
         return "not a regular file", b""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags)
     with os.fdopen(fd, "rb") as fh:
         return "file", fh.read()
 

@@ -169,10 +169,12 @@ def database_in_use(path: Path) -> bool:
     """True when another process has `path` open in WAL mode: each SQLite connection holds a
     shared lock on byte 128 of the -shm file (its "DMS" slot) for as long as it is open, so
     an exclusive lock there fails exactly then."""
-    import fcntl
-
     try:
-        fd = os.open(path.with_name(path.name + "-shm"), os.O_RDWR | os.O_NOFOLLOW)
+        import fcntl
+    except ImportError:  # Windows: SQLite locks there differently; the server check remains
+        return False
+    try:
+        fd = os.open(path.with_name(path.name + "-shm"), os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
         return False  # no -shm: no connection in WAL mode
     try:
@@ -196,8 +198,9 @@ class _Staging(Project):
         return self.staging
 
 
-def _build(project: Project, staging: Path, rows: dict[str, list[dict[str, Any]]],
-           result: RepairResult) -> None:  # fmt: skip
+def _build(
+    project: Project, staging: Path, rows: dict[str, list[dict[str, Any]]], result: RepairResult
+) -> None:
     # A new database exactly as a first start makes it (legacy JSON is imported if present).
     bootstrap.build_schema(_Staging(project.root, staging))
     conn = sqlite3.connect(staging, isolation_level=None)

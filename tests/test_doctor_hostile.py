@@ -571,3 +571,16 @@ def test_an_image_no_screenshot_name_explains_is_not_sent_to_repair_for_ever(tmp
     finding = next(f for f in data["findings"] if f["items"])
     assert finding["items"] == ["baselines/hand-made_0123456789ab.png"]
     assert "--repair" not in finding["action"] and "move them out" in finding["action"]
+
+
+def test_the_damage_message_says_to_move_the_wal_away_before_restoring_a_backup(tmp_path):
+    # A backup copied over state.db while the damaged file's -wal stays would get that WAL
+    # replayed into it by SQLite.
+    from tests.damagehelpers import overwrite, page_of
+
+    project = recorded_project(tmp_path, count=2)
+    offset, size = page_of(project.db_path, "comparison")
+    overwrite(project.db_path, offset, b"\xff" * size)
+    result = cli(tmp_path, "status")
+    assert result.returncode == 3
+    assert "move state.db-wal and state.db-shm away first" in result.stderr

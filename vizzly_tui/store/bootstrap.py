@@ -158,7 +158,8 @@ def damaged_message(path: Path, what: str) -> str:
         f"{path} is damaged ({what}). vizzly-tui will not write to it. Run `vizzly-tui doctor "
         "--repair`: it renames the file (with its -wal and -shm) to state.db.damaged-<time>, "
         "never overwriting it, and builds a new one from what is still readable, baselines/ "
-        "and objects/. Or restore state.db from a backup."
+        "and objects/. Or restore state.db from a backup (move state.db-wal and state.db-shm "
+        "away first: SQLite would replay them into the restored file)."
     )
 
 

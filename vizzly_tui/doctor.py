@@ -1,12 +1,14 @@
 """`vizzly-tui doctor`: is this project's `.vizzly/` healthy, and if not, what to do.
 
 Read-only: it opens state.db with read-only connections, migrates nothing, settles nothing
-and removes nothing (the commands it recommends do that). Each finding has a severity:
+and removes nothing (the commands it recommends do that); it may wait for the project lock
+to check again what a decision in progress could explain. Each finding has a severity:
 `error` (state.db cannot be used, or a baseline or its history is lost or disagrees with the
 database), `warning` (something to tidy: interrupted decisions, missing diffs, stale server
 files, unreferenced images) or `note` (nothing wrong, for information).
 
-Exit codes: 0 healthy (notes only), 1 warnings only, 3 errors (DOCTOR_EXIT_* below).
+Exit codes: 0 healthy (notes only), 1 warnings only, 3 errors (DOCTOR_EXIT_* in doctor_report).
+The checks of rows against files are in doctor_files.
 """
 
 from __future__ import annotations
@@ -14,96 +16,107 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vizzly_tui.errors import EXIT_DATABASE, StoreError
+from vizzly_tui.doctor_files import baseline_files, check_rows
+from vizzly_tui.doctor_report import (
+    CONFIRM_LOCK_S,
+    DOCTOR_EXIT_ERRORS,
+    DOCTOR_EXIT_HEALTHY,
+    DOCTOR_EXIT_WARNINGS,
+    REPAIR,
+    DoctorReport,
+    Finding,
+)
+from vizzly_tui.errors import StoreError
 from vizzly_tui.project import Project
-from vizzly_tui.statuses import ComparisonStatus, DecisionState
 from vizzly_tui.store import bootstrap
 from vizzly_tui.store.db import readonly_uri
-from vizzly_tui.store.files import TEMP_PREFIX, sha256_file
 
-DOCTOR_EXIT_HEALTHY = 0
-DOCTOR_EXIT_WARNINGS = 1
-DOCTOR_EXIT_ERRORS = EXIT_DATABASE
-IMAGE_KINDS = ("baselines", "current", "diffs")
-
-
-@dataclass
-class Finding:
-    severity: str  # error | warning | note
-    check: str  # database | baselines | comparisons | decisions | objects | server
-    message: str  # what is wrong, in plain words
-    action: str | None = None  # what to do about it
-    items: list[str] = field(default_factory=list)  # the files or names concerned
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "severity": self.severity,
-            "check": self.check,
-            "message": self.message,
-            "action": self.action,
-            "items": self.items,
-        }
-
-
-@dataclass
-class DoctorReport:
-    project: str
-    findings: list[Finding] = field(default_factory=list)
-    checked: dict[str, int] = field(default_factory=dict)
-
-    def add(
-        self,
-        severity: str,
-        check: str,
-        message: str,
-        action: str | None = None,
-        items: list[str] | None = None,
-    ) -> None:
-        self.findings.append(Finding(severity, check, message, action, items or []))
-
-    @property
-    def exit_code(self) -> int:
-        severities = {f.severity for f in self.findings}
-        if "error" in severities:
-            return DOCTOR_EXIT_ERRORS
-        if "warning" in severities:
-            return DOCTOR_EXIT_WARNINGS
-        return DOCTOR_EXIT_HEALTHY
-
-    @property
-    def healthy(self) -> bool:
-        return self.exit_code == DOCTOR_EXIT_HEALTHY
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "project": self.project,
-            "healthy": self.healthy,
-            "exitCode": self.exit_code,
-            "checked": self.checked,
-            "findings": [f.to_json() for f in self.findings],
-        }
-
-
-REPAIR = "run `vizzly-tui doctor --repair` (it keeps the damaged file beside the new one)"
+__all__ = [
+    "DOCTOR_EXIT_ERRORS",
+    "DOCTOR_EXIT_HEALTHY",
+    "DOCTOR_EXIT_WARNINGS",
+    "DoctorReport",
+    "Finding",
+    "diagnose",
+    "doctor_text",
+]
 
 
 def diagnose(project: Project) -> DoctorReport:
+    """Never raises for what it finds: whatever stops a check (a file that cannot be read,
+    a value no one expected) is a finding, so the exit code and --json stay the documented
+    ones (an uncaught error would exit 1, which means "warnings only").
+
+    Checked without the project lock first. A running server or command can show a
+    decision half-way (its row pending, a baseline file not yet renamed into place): when
+    such findings come up, they are checked again holding the lock, which every decision
+    holds from its pending row to its last file, so only what stays wrong is reported.
+    """
+    report = _diagnose(project)
+    if not any(f.check in IN_PROGRESS_CHECKS and f.severity != "note" for f in report.findings):
+        return report
+    if bootstrap.location_is_read_only(project):
+        return report  # nothing can be writing there
+    from filelock import Timeout
+
+    from vizzly_tui.store.decisions import project_lock
+
+    try:
+        with project_lock(project, timeout=CONFIRM_LOCK_S):
+            return _diagnose(project)
+    except Timeout:
+        report.add(
+            "note",
+            "decisions",
+            "another vizzly-tui process kept the project busy: some of these findings may be "
+            "work in progress.",
+            "run `vizzly-tui doctor` again when it is done",
+        )
+        return report
+    except OSError:
+        return report  # no lock can be taken here: then no decision is under way either
+
+
+# The checks whose findings a decision in progress can cause.
+IN_PROGRESS_CHECKS = ("baselines", "decisions")
+
+
+def _diagnose(project: Project) -> DoctorReport:
     report = DoctorReport(str(project.vizzly_dir))
-    conn = _check_database(project, report)
+    conn = _guarded(report, "database", _check_database, project, report)
     if conn is not None:
         try:
-            _check_rows(project, conn, report)
+            check_rows(project, conn, report)
         except sqlite3.DatabaseError as exc:
             # The quick checks passed but a page read now fails: damage all the same.
             report.add("error", "database", f"state.db could not be read through: {exc}", REPAIR)
+        except Exception as exc:
+            _could_not_check(report, "baselines", exc)
         finally:
             conn.close()
-    _check_server(project, report)
+    _guarded(report, "server", _check_server, project, report)
     return report
+
+
+def _guarded(report: DoctorReport, check: str, fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except Exception as exc:
+        _could_not_check(report, check, exc)
+        return None
+
+
+def _could_not_check(report: DoctorReport, check: str, exc: Exception) -> None:
+    report.add(
+        "error",
+        check,
+        f"doctor could not finish this check: {type(exc).__name__}: {exc}",
+        "run `vizzly-tui --debug doctor` for the details, and report it if it is not "
+        "a problem of this machine (permissions, a failing disk)",
+    )
 
 
 # --- the database file ---------------------------------------------------------------------
@@ -112,8 +125,18 @@ def diagnose(project: Project) -> DoctorReport:
 def _check_database(project: Project, report: DoctorReport) -> sqlite3.Connection | None:
     path = project.db_path
     if not path.exists():
-        baselines = _baseline_files(project)
-        if baselines:
+        _check_orphaned_wal(path, report)
+        baselines = baseline_files(project)
+        if project.legacy_files() and not _has_objects(project):
+            # A Vizzly CLI project vizzly-tui has not opened yet (it would have kept images
+            # in objects/): nothing is wrong.
+            report.add(
+                "note",
+                "database",
+                "state.db does not exist yet: the next command "
+                "creates it and imports the Vizzly CLI's JSON files.",
+            )
+        elif baselines:
             report.add(
                 "error",
                 "database",
@@ -121,18 +144,11 @@ def _check_database(project: Project, report: DoctorReport) -> sqlite3.Connectio
                 "review history and versions are not known to vizzly-tui.",
                 "run `vizzly-tui doctor --repair` to rebuild state.db from baselines/ and objects/",
             )
-        elif project.legacy_files():
-            report.add(
-                "note",
-                "database",
-                "state.db does not exist yet: the next command "
-                "creates it and imports the Vizzly CLI's JSON files.",
-            )
         else:
             report.add("note", "database", "state.db does not exist yet (nothing recorded).")
         return None
     try:
-        bootstrap.check_file(path)
+        bootstrap.check_project_db(path)  # as every command does: a link is refused
     except StoreError as exc:
         report.add("error", "database", str(exc), _action_for(exc))
         return None
@@ -144,6 +160,16 @@ def _check_database(project: Project, report: DoctorReport) -> sqlite3.Connectio
             f"{project.vizzly_dir} is read-only: vizzly-tui can "
             "show this project but not change it.",
         )
+        wal = path.with_name(path.name + "-wal")
+        if wal.is_file() and wal.stat().st_size:
+            # Read-only, SQLite opens a WAL database as immutable, which ignores the -wal.
+            report.add(
+                "warning",
+                "database",
+                f"{wal.name} holds changes that cannot be read on a read-only folder: these "
+                "checks saw state.db without them.",
+                "run `vizzly-tui doctor` where the folder is writable for a verdict on them",
+            )
     try:
         conn = sqlite3.connect(readonly_uri(path, immutable=read_only), uri=True)
     except sqlite3.Error as exc:
@@ -198,6 +224,27 @@ def _check_database(project: Project, report: DoctorReport) -> sqlite3.Connectio
     return conn
 
 
+def _has_objects(project: Project) -> bool:
+    try:
+        return any(os.scandir(project.objects_dir))
+    except OSError:
+        return False
+
+
+def _check_orphaned_wal(path: Path, report: DoctorReport) -> None:
+    wal = path.with_name(path.name + "-wal")
+    if wal.is_file() and wal.stat().st_size:
+        report.add(
+            "warning",
+            "database",
+            f"{wal} is left without {path.name}: it holds the last changes of a database "
+            "that was deleted or moved without it.",
+            f"if you restore {path.name} from a backup, keep {wal.name} away from it (SQLite "
+            "would replay it into the wrong file); the next command keeps it aside as "
+            f"{wal.name}.orphaned-<time>",
+        )
+
+
 def _migrations(conn: sqlite3.Connection, path: Path) -> list[str]:
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
@@ -223,191 +270,6 @@ def _action_for(exc: StoreError) -> str:
     return REPAIR
 
 
-# --- rows against files --------------------------------------------------------------------
-
-
-def _check_rows(project: Project, conn: sqlite3.Connection, report: DoctorReport) -> None:
-    vizzly = project.vizzly_dir
-    missing, changed = [], []
-    rows = conn.execute("SELECT file_name, sha256 FROM baseline ORDER BY file_name").fetchall()
-    for file_name, sha in rows:
-        path = project.baselines_dir / file_name
-        if not path.is_file():
-            missing.append(f"baselines/{file_name}")
-        elif sha and sha256_file(path) != sha:
-            changed.append(f"baselines/{file_name}")
-    report.checked["baselines"] = len(rows)
-    if missing:
-        report.add(
-            "error",
-            "baselines",
-            f"{len(missing)} baseline image(s) recorded in state.db are missing from baselines/.",
-            "restore them from a backup or version control; `vizzly-tui doctor "
-            "--repair` puts back those whose bytes are kept in objects/",
-            missing,
-        )
-    if changed:
-        report.add(
-            "error",
-            "baselines",
-            f"{len(changed)} baseline image(s) differ from the "
-            "bytes state.db recorded (changed outside vizzly-tui, or cut short).",
-            "if the change was meant, `vizzly-tui doctor --repair` records the files as "
-            "they are; otherwise restore them from backup or version control",
-            changed,
-        )
-    known = {f for f, _ in rows}
-    strays = [p.name for p in _baseline_files(project) if p.name not in known]
-    if strays:
-        report.add(
-            "warning",
-            "baselines",
-            f"{len(strays)} image(s) in baselines/ are not recorded in state.db.",
-            "`vizzly-tui doctor --repair` records those whose screenshot it can identify",
-            [f"baselines/{n}" for n in strays],
-        )
-
-    versions = conn.execute("SELECT DISTINCT sha256 FROM baseline_version").fetchall()
-    lost = [sha for (sha,) in versions if not project.object_path(sha).is_file()]
-    report.checked["baselineVersions"] = len(versions)
-    if lost:
-        report.add(
-            "error",
-            "baselines",
-            f"{len(lost)} earlier baseline version(s) have lost "
-            "their image in objects/ (they can no longer be restored).",
-            "restore .vizzly/objects/ from a backup if you have one",
-            [f"objects/{s}.png" for s in lost],
-        )
-
-    current = conn.execute(
-        "SELECT id FROM build WHERE kind IN ('run','serve','import') "
-        "ORDER BY started_at DESC, id DESC LIMIT 1"
-    ).fetchone()
-    absent, absent_history = [], []
-    count = 0
-    for build_id, name, cur, diff, status, cur_sha in conn.execute(
-        "SELECT build_id, name, current, diff, status, current_sha256 FROM comparison"
-    ):
-        count += 1
-        if current is not None and build_id == current[0]:
-            has_diff = status in (ComparisonStatus.FAILED, ComparisonStatus.REJECTED)
-            for url in (cur, diff if has_diff else None):
-                rel = _image_relative(url)
-                if rel and not (vizzly / rel).is_file():
-                    absent.append(rel)
-        elif cur_sha and not project.object_path(cur_sha).is_file():
-            absent_history.append(f"{name} (objects/{cur_sha}.png)")
-    report.checked["comparisons"] = count
-    if absent:
-        report.add(
-            "warning",
-            "comparisons",
-            f"{len(absent)} image(s) of the current build's comparisons are missing.",
-            "run your tests again (or `vizzly-tui run`) to capture them anew",
-            sorted(set(absent)),
-        )
-    if absent_history:
-        report.add(
-            "warning",
-            "comparisons",
-            f"{len(absent_history)} screenshot(s) of older "
-            "builds are no longer kept in objects/; their history shows no picture.",
-            None,
-            absent_history,
-        )
-
-    _check_decisions(conn, report)
-    _check_objects(project, conn, report)
-
-
-def _image_relative(url: str | None) -> str | None:
-    """`/images/current/x.png` -> `current/x.png` (None for anything else)."""
-    if not url or not url.startswith("/images/"):
-        return None
-    rel = url[len("/images/") :]
-    kind, _, name = rel.partition("/")
-    if kind not in IMAGE_KINDS or not name or "/" in name or name in (".", ".."):
-        return None
-    return rel
-
-
-def _check_decisions(conn: sqlite3.Connection, report: DoctorReport) -> None:
-    rows = conn.execute(
-        "SELECT state, action, coalesce(name, cid, signature, '') "
-        "FROM decision WHERE state IN (?, ?)",
-        (DecisionState.PENDING, DecisionState.FAILED),
-    ).fetchall()
-    report.checked["decisions"] = conn.execute("SELECT count(*) FROM decision").fetchone()[0]
-    pending = [f"{a} of {n}" for s, a, n in rows if s == DecisionState.PENDING]
-    failed = [f"{a} of {n}" for s, a, n in rows if s == DecisionState.FAILED]
-
-    if pending:
-        report.add(
-            "warning",
-            "decisions",
-            f"{len(pending)} decision(s) were interrupted "
-            "(a crash or kill while they were applied).",
-            "run `vizzly-tui db migrate` (or any command that writes): it finishes or "
-            "rolls back each one",
-            pending,
-        )
-    if failed:
-        report.add(
-            "warning",
-            "decisions",
-            f"{len(failed)} interrupted decision(s) could not be "
-            "settled; the files they touched were left as they were.",
-            "check those baselines with `vizzly-tui baselines` and accept or undo again",
-            failed,
-        )
-
-
-def _check_objects(project: Project, conn: sqlite3.Connection, report: DoctorReport) -> None:
-    folder = project.objects_dir
-    if not folder.is_dir():
-        return
-    from vizzly_tui.store import gc
-    from vizzly_tui.store.db import open_database
-    from vizzly_tui.store.models import ALL_MODELS
-
-    db = open_database(project.db_path, immutable_reads=bootstrap.location_is_read_only(project))
-    try:
-        with db.bind_ctx(ALL_MODELS):
-            keep = gc.referenced_objects()
-    finally:
-        db.close()
-    orphans, orphan_bytes, temps, objects = [], 0, [], 0
-    for entry in os.scandir(folder):
-        if not entry.is_file(follow_symlinks=False):
-            continue
-        if entry.name.startswith(TEMP_PREFIX):
-            temps.append(f"objects/{entry.name}")
-        elif gc.OBJECT_NAME.match(entry.name):
-            objects += 1
-            if entry.name[:64] not in keep:
-                orphans.append(entry.name)
-                orphan_bytes += entry.stat(follow_symlinks=False).st_size
-    report.checked["objects"] = objects
-    if orphans:
-        report.add(
-            "note" if orphan_bytes < 1 << 20 else "warning",
-            "objects",
-            f"{len(orphans)} image(s) in objects/ are referenced by nothing "
-            f"({gc._size(orphan_bytes)}).",
-            "run `vizzly-tui gc` to remove them",
-        )
-    if temps:
-        report.add(
-            "warning",
-            "objects",
-            f"{len(temps)} half-written temporary file(s) are "
-            "left in objects/ (a write was interrupted).",
-            "any command that writes removes them after a minute",
-            temps,
-        )
-
-
 # --- servers -------------------------------------------------------------------------------
 
 
@@ -419,7 +281,7 @@ def _check_server(project: Project, report: DoctorReport) -> None:
         try:
             data = json.loads(path.read_text())
             pid, port = int(data["pid"]), int(data["port"])
-        except (OSError, ValueError, TypeError, KeyError):
+        except (OSError, ValueError, TypeError, KeyError, OverflowError):
             report.add(
                 "warning",
                 "server",
@@ -474,17 +336,6 @@ def _check_registry(project: Project, report: DoctorReport) -> None:
             "start `vizzly-tui serve` anywhere: it removes stale entries",
             stale,
         )
-
-
-def _baseline_files(project: Project) -> list[Path]:
-    folder = project.baselines_dir
-    if not folder.is_dir():
-        return []
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.suffix == ".png" and p.is_file() and not p.name.startswith(TEMP_PREFIX)
-    )
 
 
 # --- text ----------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ def run_repair(project: Project) -> tuple[Any, DoctorReport]:
     try:
         data = json.loads(server.read_text())
         running = _pid_alive(int(data["pid"])) and _port_answers(int(data["port"]))
-    except (OSError, ValueError, TypeError, KeyError):
+    except (OSError, ValueError, TypeError, KeyError, OverflowError):
         running = False
     if running:
         raise UsageError(
@@ -44,7 +44,18 @@ def run_repair(project: Project) -> tuple[Any, DoctorReport]:
         )
     if bootstrap.location_is_read_only(project):
         raise UsageError(f"{project.vizzly_dir} is read-only: nothing can be repaired there.")
-    result = repair(project)
+    try:
+        result = repair(project)
+    except (OSError, sqlite3.OperationalError, StoreError) as exc:
+        # A full disk, a folder that cannot be written: the new file was being built under
+        # a temporary name and is gone; the old one never moved.
+        what = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
+        raise StoreError(
+            f"the repair stopped: {what}{where}. state.db was left exactly as it was; "
+            "free some space, fix the permissions or move away a file where a folder belongs, "
+            "then run `vizzly-tui doctor --repair` again."
+        ) from exc
     return result, diagnose(project)
 
 

@@ -59,7 +59,16 @@ def _dump(db_path) -> dict[str, list[tuple]]:
                 columns = [
                     c
                     for c in columns
-                    if c not in ("priority", "group_priority", "group_diff", "baseline_sha256")
+                    # Added by 002; current_sha256 is filled by the start that upgrades it,
+                    # which keeps the imported build's images (import_images).
+                    if c
+                    not in (
+                        "priority",
+                        "group_priority",
+                        "group_diff",
+                        "baseline_sha256",
+                        "current_sha256",
+                    )
                 ]
             if table == "region":
                 columns = [c for c in columns if c not in ("created_at", "actor")]

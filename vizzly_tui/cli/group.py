@@ -11,6 +11,8 @@ from vizzly_tui import __version__, formatting
 from vizzly_tui.errors import EXIT_DATABASE, EXIT_USAGE, VizzlyError
 from vizzly_tui.project import ProjectNotFound
 
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it (128 + SIGINT)
+
 
 class VizzlyGroup(click.Group):
     """Turns our errors into one-line messages and stable exit codes."""
@@ -20,6 +22,17 @@ class VizzlyGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except KeyboardInterrupt:
+            # The store closed on the way here, letting the writer finish the change under
+            # way (a decision is never left half-done): say so rather than click's "Aborted!"
+            # with exit 1, which scripts read as "differences found".
+            click.echo(
+                "interrupted: a change already under way was completed or rolled back as a "
+                "whole; `vizzly-tui log` shows what was applied and `vizzly-tui undo` "
+                "reverses it.",
+                err=True,
+            )
+            ctx.exit(EXIT_INTERRUPTED)
         except Exception as exc:
             debug = bool(ctx.obj and ctx.obj.get("debug"))
             if debug:

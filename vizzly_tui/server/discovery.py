@@ -34,7 +34,7 @@ def _port_answers(port: int) -> bool:
         sock.settimeout(0.5)
         try:
             sock.connect(("127.0.0.1", port))
-        except OSError:
+        except (OSError, OverflowError):  # OverflowError: a port out of range (a bad file)
             return False
     return True
 
@@ -51,7 +51,7 @@ def discard_stale_server_json(project: Project) -> str | None:
         port = int(data["port"])
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, TypeError, KeyError):
+    except (OSError, ValueError, TypeError, KeyError, OverflowError):
         return None  # not ours to judge: leave a file we cannot read alone
     if pid == os.getpid() or (_pid_alive(pid) and _port_answers(port)):
         return None
@@ -67,7 +67,7 @@ def discard_stale_server_json(project: Project) -> str | None:
     try:
         try:
             unchanged = int(json.loads(path.read_text())["pid"]) == pid
-        except (OSError, ValueError, TypeError, KeyError):
+        except (OSError, ValueError, TypeError, KeyError, OverflowError):
             unchanged = False
         return _remove(path, pid, port) if unchanged else None
     finally:

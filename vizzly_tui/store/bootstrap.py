@@ -158,7 +158,8 @@ def damaged_message(path: Path, what: str) -> str:
         f"{path} is damaged ({what}). vizzly-tui will not write to it. Run `vizzly-tui doctor "
         "--repair`: it renames the file (with its -wal and -shm) to state.db.damaged-<time>, "
         "never overwriting it, and builds a new one from what is still readable, baselines/ "
-        "and objects/. Or restore state.db from a backup."
+        "and objects/. Or restore state.db from a backup (move state.db-wal and state.db-shm "
+        "away first: SQLite would replay them into the restored file)."
     )
 
 
@@ -239,10 +240,20 @@ def ensure_schema(project: Project) -> BootstrapReport:
     return report
 
 
+def build_schema(project: Project) -> BootstrapReport:
+    """`ensure_schema` for a caller that already holds the project lock (doctor --repair,
+    building its new file under a temporary name)."""
+    report = BootstrapReport(created=not project.db_path.exists())
+    _ensure_schema_locked(project, report)
+    return report
+
+
 def _ensure_schema_locked(project: Project, report: BootstrapReport) -> None:
     path = project.db_path
     check_project_db(path)  # again: another process may have created it while we waited
     project.ensure_dirs()
+    if not path.exists() or path.stat().st_size == 0:
+        _keep_orphaned_journal(path, report)
     db = _open_migration_connection(path)
     try:
         db.connect()
@@ -276,10 +287,12 @@ def _ensure_schema_locked(project: Project, report: BootstrapReport) -> None:
                 )
         from vizzly_tui.store.import_images import keep_imported_images
 
-        # Right after 001 imported the JSON files (it records no image hashes): current/
-        # and baselines/ hold the imported build's images only until the next run.
-        if any(str(name).startswith("001_") for name in report.applied or ()):
-            keep_imported_images(db, project)
+        # After 001 imported the JSON files (it records no image hashes): current/ and
+        # baselines/ hold the imported build's images until the next run. At every start,
+        # not only right after 001: a crash may have stopped it, and then the import's
+        # baseline versions point at objects never kept (its query finds nothing to do once
+        # done, and skips an import a run came after).
+        keep_imported_images(db, project)
         if db.execute_sql("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
             db.execute_sql(f"PRAGMA application_id = {APPLICATION_ID}")
         from vizzly_tui.store.recovery import recover
@@ -297,6 +310,39 @@ def _ensure_schema_locked(project: Project, report: BootstrapReport) -> None:
         raise StoreError(f"{path}: {message}") from exc
     finally:
         db.close()
+
+
+def _keep_orphaned_journal(path: Path, report: BootstrapReport) -> None:
+    """A `state.db-wal` left without its `state.db` (deleted, or copied without it) holds
+    that file's last committed changes: creating a new database beside it would destroy it
+    (or replay its pages into the new file). It is kept aside, never deleted."""
+    import time
+
+    wal = path.with_name(path.name + "-wal")
+    try:
+        size = wal.lstat().st_size
+    except FileNotFoundError:
+        size = None
+    if size:
+        kept = free_name(path.with_name(f"{wal.name}.orphaned-{time.strftime('%Y%m%dT%H%M%S')}"))
+        os.rename(wal, kept)
+        report.notices.append(
+            f"{wal} was left without the database it belongs to (its last {size} bytes of "
+            f"changes): kept as {kept.name}, and a new {path.name} was created."
+        )
+    elif size == 0:
+        wal.unlink()
+    # The WAL's index: rebuilt from the WAL, and meaningless without it.
+    path.with_name(path.name + "-shm").unlink(missing_ok=True)
+
+
+def free_name(path: Path) -> Path:
+    """`path`, or `path.2`, `path.3`...: the first name nothing (not even a link) holds."""
+    candidate, n = path, 1
+    while candidate.exists() or candidate.is_symlink():
+        n += 1
+        candidate = path.with_name(f"{path.name}.{n}")
+    return candidate
 
 
 def integrity_check(path: Path) -> list[str]:

@@ -101,7 +101,7 @@ def apply_files(project: Project, decision: Decision, *, forward: bool = True) -
     """
     for raw in decision.files:
         change = FileChange.from_json(raw)
-        target = files.resolve_in_vizzly(project, change.path)
+        target = files.image_entry(project, change.path)
         want = change.after if forward else change.before
         have = file_sha(target)
         if have == want:
@@ -122,7 +122,7 @@ def files_untouched_by_others(project: Project, decision: Decision) -> bool:
     """True when every file still holds the bytes this decision expected before or after."""
     for raw in decision.files:
         change = FileChange.from_json(raw)
-        have = file_sha(files.resolve_in_vizzly(project, change.path))
+        have = file_sha(files.image_entry(project, change.path))
         if have not in (change.before, change.after):
             return False
     return True

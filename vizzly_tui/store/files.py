@@ -34,6 +34,15 @@ def png_size(data: bytes) -> tuple[int, int] | None:
     return width, height
 
 
+PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"
+
+
+def looks_like_png(data: bytes) -> bool:
+    """A PNG from its signature to its IEND chunk: not empty, not another format, not cut
+    short (the store's cheap test; the engine decodes)."""
+    return png_size(data) is not None and data.endswith(PNG_END)
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -101,6 +110,21 @@ def resolve_in_vizzly(project: Project, relative: str) -> Path:
     if base not in target.parents:
         raise ValueError(f"{relative!r} is outside {base}")
     return target
+
+
+def image_entry(project: Project, relative: str) -> Path:
+    """Where a decision writes `relative` (e.g. `baselines/x.png`): its folder resolved, which
+    must be one of the image folders of .vizzly/, and its last part not. A symbolic link
+    there is replaced, never written through: `baselines/x.png -> ../state.db` must not let
+    an accept put a PNG in place of the database (nor a delete remove it)."""
+    base = project.vizzly_dir.resolve()
+    candidate = base / relative
+    if candidate.name in ("", ".", ".."):
+        raise ValueError(f"{relative!r} names no file")
+    folder = candidate.parent.resolve()
+    if folder not in {base / name for name in IMAGE_FOLDERS}:
+        raise ValueError(f"{relative!r} is not in an image folder of {base}")
+    return folder / candidate.name
 
 
 def store_object(project: Project, data: bytes, sha: str | None = None) -> str:

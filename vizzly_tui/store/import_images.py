@@ -11,7 +11,9 @@ after the import all the same.
 
 Crash-safe: objects are written (durably) first and the hashes recorded after, in one
 transaction; a crash in between leaves unreferenced objects (gc removes them) and rows still
-without hashes (done again next start), never a row pointing at a missing object.
+without hashes, done again at the next start (the bootstrap calls this at every start: until
+the first run, the query finds the rows a crash left), never a row pointing at a missing
+object.
 """
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ def _recaptured_accept(project: Project, decision: Decision) -> bool | None:
     if comparison is None or comparison.current_sha256 in (None, decision.baseline_sha_after):
         return None
     change = decisions.FileChange.from_json(decision.files[0])
-    have = decisions.file_sha(files.resolve_in_vizzly(project, change.path))
+    have = decisions.file_sha(files.image_entry(project, change.path))
     return have == change.after
 
 

@@ -19,7 +19,6 @@ The comparisons of lost builds are not made up: the next run records them again.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import sqlite3
 import time
@@ -27,11 +26,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vizzly_tui.errors import StoreError
+from vizzly_tui.errors import StoreError, UsageError
 from vizzly_tui.project import Project
 from vizzly_tui.statuses import DecisionState
 from vizzly_tui.store import bootstrap, files
 from vizzly_tui.store.db import readonly_uri
+from vizzly_tui.store.repair_files import (
+    baselines_from_files,
+    printable_name,
+    recover_signature,
+    unlinked_objects,
+)
+
+__all__ = ["RepairResult", "printable_name", "recover_signature", "repair", "salvage"]
 
 # Copy order: parents before children, so foreign keys hold as rows go in.
 TABLES = (
@@ -51,8 +58,6 @@ NULLABLE_LINKS = {
     "decision": ("build_id", "comparison_id", "undoes_id"),
     "baseline_version": ("decision_id",),
 }
-BROWSERS = ("", "chrome", "chromium", "firefox", "webkit", "safari", "edge", "msedge")
-COMMON_WIDTHS = (320, 360, 375, 390, 414, 768, 800, 1024, 1280, 1366, 1440, 1536, 1920)
 
 
 @dataclass
@@ -118,52 +123,144 @@ def salvage(path: Path) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]
 
 
 def repair(project: Project) -> RepairResult:
-    """Move state.db aside and build a new one (caller holds no store open)."""
-    result = RepairResult()
+    """Build a new state.db and swap it in for the old one (kept beside it).
+
+    The new file is built under a temporary name while this process holds the project lock
+    (no command, capture or other repair runs meanwhile); only when it is complete does the
+    old file (with its -wal and -shm) move aside and the new one take its name. A repair that
+    fails or is killed before that leaves state.db exactly as it was; the next one starts
+    over. The caller holds no store open.
+    """
     path = project.db_path
-    rows, problems = salvage(path)
-    result.unreadable = problems
     project.ensure_dirs()
-    stamp = time.strftime("%Y%m%dT%H%M%S")
     with files_lock(project):
-        for suffix in ("", "-wal", "-shm"):
-            old = path.with_name(path.name + suffix)
-            if old.exists():
-                target = _free_name(path.with_name(f"{path.name}.damaged-{stamp}{suffix}"))
-                os.rename(old, target)  # a rename, never a copy over: the bytes stay as they were
-                result.moved_aside.append(target.name)
+        _refuse_if_in_use(path)
+        staging = path.with_name(path.name + STAGING_SUFFIX)
+        _remove_database(staging)  # a copy a killed repair was building: never the original
+        result = RepairResult()
+        rows, problems = salvage(path)
+        result.unreadable = problems
+        try:
+            _build(project, staging, rows, result)
+            # Again: a process may have opened the old file while the new one was built.
+            _refuse_if_in_use(path)
+            _swap(path, staging, result)
+        finally:
+            _remove_database(staging)
+    return result
+
+
+def _refuse_if_in_use(path: Path) -> None:
+    if database_in_use(path):
+        raise DatabaseInUse(
+            f"{path} is open in another vizzly-tui process (the review app, a server or "
+            "a command): close it, then repair. Its changes would go to the old file."
+        )
+
+
+class DatabaseInUse(UsageError):
+    """Another process has state.db open: a new file would not be seen by it."""
+
+
+# The new database is built here, beside state.db, then renamed over.
+STAGING_SUFFIX = ".repair-new"
+
+
+def database_in_use(path: Path) -> bool:
+    """True when another process has `path` open in WAL mode: each SQLite connection holds a
+    shared lock on byte 128 of the -shm file (its "DMS" slot) for as long as it is open, so
+    an exclusive lock there fails exactly then."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: SQLite locks there differently; the server check remains
+        return False
+    try:
+        fd = os.open(path.with_name(path.name + "-shm"), os.O_RDWR | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False  # no -shm: no connection in WAL mode
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, 128, os.SEEK_SET)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)  # releases the probe's lock too
+    return False
+
+
+@dataclass(frozen=True)
+class _Staging(Project):
+    """The project with its state.db under the staging name (migration 001 reads the legacy
+    JSON files from the database's own folder: the same .vizzly/)."""
+
+    staging: Path = Path()
+
+    @property
+    def db_path(self) -> Path:
+        return self.staging
+
+
+def _build(
+    project: Project, staging: Path, rows: dict[str, list[dict[str, Any]]], result: RepairResult
+) -> None:
     # A new database exactly as a first start makes it (legacy JSON is imported if present).
-    bootstrap.ensure_schema(project)
-    conn = sqlite3.connect(path, isolation_level=None)
+    bootstrap.build_schema(_Staging(project.root, staging))
+    conn = sqlite3.connect(staging, isolation_level=None)
     try:
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("BEGIN IMMEDIATE")
         if rows:
             _copy_rows(conn, rows, result)
-        _baselines_from_files(project, conn, result)
-        result.unlinked_objects = _unlinked(project, conn)
+        baselines_from_files(project, conn, result)
+        result.unlinked_objects = unlinked_objects(project, conn)
         conn.execute("COMMIT")
+        # Everything into the main file: it is renamed alone, without a -wal.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode = delete")
     except BaseException:
         with contextlib.suppress(sqlite3.Error):
             conn.execute("ROLLBACK")
         raise
     finally:
         conn.close()
-    return result
+    files._fsync_file(staging)
+
+
+def _swap(path: Path, staging: Path, result: RepairResult) -> None:
+    """Old file (with its -wal and -shm) aside under one free name, then the new one in."""
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    base = aside_name(path, stamp)
+    for suffix in ("", "-wal", "-shm"):
+        old = path.with_name(path.name + suffix)
+        if old.exists() or old.is_symlink():
+            target = base.with_name(base.name + suffix)
+            os.rename(old, target)  # a rename, never a copy over: the bytes stay as they were
+            result.moved_aside.append(target.name)
+    os.rename(staging, path)
+    files._fsync_dir(path.parent)
+
+
+def aside_name(path: Path, stamp: str) -> Path:
+    """`state.db.damaged-<stamp>` (or `...-<stamp>.2`, ...) such that neither it nor its
+    `-wal` and `-shm` exist: SQLite pairs a file with `<name>-wal`, so the kept file and its
+    WAL must share one name or the kept copy opens without its last changes."""
+    n = 1
+    while True:
+        base = path.with_name(f"{path.name}.damaged-{stamp}" + (f".{n}" if n > 1 else ""))
+        names = [base.with_name(base.name + s) for s in ("", "-wal", "-shm")]
+        if not any(p.exists() or p.is_symlink() for p in names):
+            return base
+        n += 1
+
+
+def _remove_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
 def files_lock(project: Project) -> Any:
     from vizzly_tui.store.decisions import project_lock
 
     return project_lock(project)
-
-
-def _free_name(path: Path) -> Path:
-    candidate, n = path, 1
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.name}.{n}")
-    return candidate
 
 
 def _copy_rows(
@@ -201,115 +298,3 @@ def _copy_rows(
         "UPDATE decision SET state = ? WHERE state = ?",
         (DecisionState.FAILED, DecisionState.PENDING),
     )
-
-
-def _baselines_from_files(project: Project, conn: sqlite3.Connection, result: RepairResult) -> None:
-    known = {
-        file_name: (signature, sha)
-        for file_name, signature, sha in conn.execute(
-            "SELECT file_name, signature, sha256 FROM baseline"
-        )
-    }
-    now = int(time.time() * 1000)
-    # Rows whose file is gone: put the recorded bytes back when objects/ has them.
-    for file_name, (_signature, sha) in list(known.items()):
-        path = project.baselines_dir / file_name
-        if path.is_file():
-            continue
-        if sha and files.object_is_valid(project, sha):
-            files.atomic_write(path, project.object_path(sha).read_bytes())
-            result.baselines_restored.append(f"baselines/{file_name}")
-        else:
-            result.not_recovered.append(
-                f"baselines/{file_name}: the file is missing and objects/ does not keep its bytes"
-            )
-    for path in sorted(project.baselines_dir.glob("*.png")):
-        if path.name.startswith(files.TEMP_PREFIX) or not path.is_file():
-            continue
-        data = path.read_bytes()
-        sha = files.store_object(project, data)
-        width, height = files.png_size(data) or (None, None)
-        if path.name in known:
-            signature, recorded = known[path.name]
-            if recorded != sha:
-                conn.execute(
-                    "UPDATE baseline SET sha256 = ?, size = ?, width = ?, height = ?, "
-                    "updated_at = ? WHERE signature = ?",
-                    (sha, len(data), width, height, now, signature),
-                )
-                _add_version(conn, signature, sha, len(data), now)
-                result.baselines_from_files.append(f"baselines/{path.name}")
-            continue
-        found = recover_signature(path.name, width)
-        if found is None:
-            result.not_recovered.append(
-                f"baselines/{path.name}: no record says which screenshot it is (left in place)"
-            )
-            continue
-        name, signature, properties = found
-        conn.execute(
-            "INSERT INTO baseline (signature, name, file_name, sha256, width, height, size, "
-            "properties, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (signature, name, path.name, sha, width, height, len(data), _json(properties), now),
-        )
-        _add_version(conn, signature, sha, len(data), now)
-        result.baselines_from_files.append(f"baselines/{path.name}")
-
-
-def _add_version(conn: sqlite3.Connection, signature: str, sha: str, size: int, now: int) -> None:
-    exists = conn.execute(
-        "SELECT 1 FROM baseline_version WHERE signature = ? AND sha256 = ?", (signature, sha)
-    ).fetchone()
-    if not exists:
-        conn.execute(
-            "INSERT INTO baseline_version (signature, sha256, size, created_at, source) "
-            "VALUES (?, ?, ?, ?, 'repair')",
-            (signature, sha, size, now),
-        )
-
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value)
-
-
-def recover_signature(file_name: str, width: int | None) -> tuple[str, str, dict[str, Any]] | None:
-    """(name, signature, properties) whose file name is `file_name`, or None.
-
-    `<safe-name>_<sha256(signature)[:12]>.png`: the name part is the screenshot name with
-    whitespace runs as `-` (cut at 50 characters), so names up to 50 characters come back;
-    the viewport width is tried as the picture's width first, then common widths.
-    """
-    stem = file_name[:-4] if file_name.endswith(".png") else file_name
-    safe, _, digest = stem.rpartition("_")
-    if len(digest) != 12 or not safe:
-        return None
-    names = dict.fromkeys((safe, safe.replace("-", " ")))
-    widths: list[Any] = [None, *([width] if width else []), *COMMON_WIDTHS]
-    for name in names:
-        for w in dict.fromkeys(widths):
-            for browser in BROWSERS:
-                signature = f"{name}|{'' if w is None else w}|{browser}"
-                if hashlib.sha256(signature.encode()).hexdigest()[:12] == digest:
-                    properties: dict[str, Any] = {}
-                    if w is not None:
-                        properties["viewport_width"] = w
-                    if browser:
-                        properties["browser"] = browser
-                    return name, signature, properties
-    return None
-
-
-def _unlinked(project: Project, conn: sqlite3.Connection) -> int:
-    linked: set[str] = set()
-    for sql in (
-        "SELECT sha256 FROM baseline",
-        "SELECT sha256 FROM baseline_version",
-        "SELECT current_sha256 FROM comparison",
-        "SELECT baseline_sha256 FROM comparison",
-    ):
-        linked.update(s for (s,) in conn.execute(sql) if s)
-    folder = project.objects_dir
-    names = os.listdir(folder) if folder.is_dir() else []
-    return sum(1 for n in names if n.endswith(".png") and len(n) == 68 and n[:64] not in linked)

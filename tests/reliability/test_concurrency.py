@@ -24,8 +24,8 @@ from tests.tui.apphelpers import screen_text, settle
 from vizzly_tui.project import Project
 from vizzly_tui.statuses import NEW_STATUSES
 from vizzly_tui.store.db import readonly_uri
+from vizzly_tui.store.queries_history import FILTER_STATUSES
 from vizzly_tui.tui.app import AppOptions, create_app
-from vizzly_tui.tui.data import FILTER_STATUSES
 from vizzly_tui.tui.messages import DecisionDone, DecisionFailed
 from vizzly_tui.tui.settings import Settings
 from vizzly_tui.tui.widgets.comparisons import ComparisonList

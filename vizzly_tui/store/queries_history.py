@@ -39,7 +39,7 @@ FILTERS = (
     ComparisonStatus.REJECTED,
     "all",
 )
-_FILTER_STATUSES: dict[str, tuple[str, ...] | None] = {
+FILTER_STATUSES: dict[str, tuple[str, ...] | None] = {
     "needs-review": (ComparisonStatus.FAILED, *NEW_STATUSES),
     ComparisonStatus.FAILED: (ComparisonStatus.FAILED,),
     ComparisonStatus.NEW: NEW_STATUSES,
@@ -210,12 +210,12 @@ def _viewport_expr() -> pw.Node:
 
 
 def _filtered(build_id: int, flt: ComparisonFilter) -> pw.ModelSelect:
-    if flt.status not in _FILTER_STATUSES:
+    if flt.status not in FILTER_STATUSES:
         raise ValueError(
-            f"unknown status filter {flt.status!r}; choose one of {', '.join(_FILTER_STATUSES)}"
+            f"unknown status filter {flt.status!r}; choose one of {', '.join(FILTER_STATUSES)}"
         )
     query = Comparison.select(*_ROW_COLUMNS).where(Comparison.build == build_id)
-    statuses = _FILTER_STATUSES[flt.status]
+    statuses = FILTER_STATUSES[flt.status]
     if statuses is not None:
         query = query.where(Comparison.status.in_(statuses))
     if flt.search:

@@ -28,3 +28,9 @@ def fuzz_cases(pytestconfig: pytest.Config) -> int:
     if chosen:
         return int(chosen)
     return LONG_CASES if pytestconfig.getoption("--long") else SHORT_CASES
+
+
+@pytest.fixture(scope="session")
+def long_run(pytestconfig: pytest.Config) -> bool:
+    """True with `--long`: crash scenarios whose size drives their time use the larger size."""
+    return bool(pytestconfig.getoption("--long"))

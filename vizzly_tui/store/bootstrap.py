@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -219,8 +220,14 @@ def _open_migration_connection(path: Path) -> pw.SqliteDatabase:
     )
 
 
-def ensure_schema(project: Project) -> BootstrapReport:
-    """Create or migrate the database and recover interrupted decisions. Safe to race."""
+Progress = Callable[[int, int], None]
+
+
+def ensure_schema(project: Project, progress: Progress | None = None) -> BootstrapReport:
+    """Create or migrate the database and recover interrupted decisions. Safe to race.
+
+    `progress(done, total)` follows the long step of a first start in a large Vizzly CLI
+    project (keeping the imported images); it is not called otherwise."""
     path = project.db_path
     check_project_db(path)
     if location_is_read_only(project):
@@ -230,7 +237,7 @@ def ensure_schema(project: Project) -> BootstrapReport:
     report = BootstrapReport(created=not path.exists())
     try:
         with FileLock(str(project.lock_path), timeout=LOCK_TIMEOUT_S):
-            _ensure_schema_locked(project, report)
+            _ensure_schema_locked(project, report, progress)
     except Timeout as exc:
         raise StoreError(
             f"another vizzly-tui process has held {project.lock_path} for {LOCK_TIMEOUT_S} s; "
@@ -239,7 +246,9 @@ def ensure_schema(project: Project) -> BootstrapReport:
     return report
 
 
-def _ensure_schema_locked(project: Project, report: BootstrapReport) -> None:
+def _ensure_schema_locked(
+    project: Project, report: BootstrapReport, progress: Progress | None = None
+) -> None:
     path = project.db_path
     check_project_db(path)  # again: another process may have created it while we waited
     project.ensure_dirs()
@@ -274,12 +283,14 @@ def _ensure_schema_locked(project: Project, report: BootstrapReport) -> None:
                     f"{path}: migration left {len(violations)} foreign-key violations "
                     f"(first: {violations[0]}). Restore a backup or move the file aside."
                 )
-        from vizzly_tui.store.import_images import keep_imported_images
+        from vizzly_tui.store import import_images
 
         # Right after 001 imported the JSON files (it records no image hashes): current/
-        # and baselines/ hold the imported build's images only until the next run.
-        if any(str(name).startswith("001_") for name in report.applied or ()):
-            keep_imported_images(db, project)
+        # and baselines/ hold the imported build's images only until the next run. Or at
+        # the next start, when a crash cut the first one short after 001 committed.
+        imported_now = any(str(name).startswith("001_") for name in report.applied or ())
+        if imported_now or import_images.pending(db):
+            import_images.keep_imported_images(db, project, progress)
         if db.execute_sql("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
             db.execute_sql(f"PRAGMA application_id = {APPLICATION_ID}")
         from vizzly_tui.store.recovery import recover

@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vizzly_tui.errors import EXIT_DATABASE, StoreError
+from vizzly_tui.errors import (
+    EXIT_DATABASE,
+    StoreError,
+    disk_full_message,
+    is_disk_full,
+    no_space_left,
+)
 from vizzly_tui.project import Project
 from vizzly_tui.store import bootstrap
 from vizzly_tui.store.db import readonly_uri
@@ -112,7 +118,9 @@ def _check_database(project: Project, report: DoctorReport) -> sqlite3.Connectio
     path = project.db_path
     if not path.exists():
         baselines = _baseline_files(project)
-        if baselines:
+        # A Vizzly CLI project (its baselines/ included) before its first command: nothing
+        # is lost, the next command imports it.
+        if baselines and not project.legacy_files():
             report.add(
                 "error",
                 "database",
@@ -143,10 +151,19 @@ def _check_database(project: Project, report: DoctorReport) -> sqlite3.Connectio
             f"{project.vizzly_dir} is read-only: vizzly-tui can "
             "show this project but not change it.",
         )
+    full = no_space_left(project.vizzly_dir)
+    if full:
+        report.add(
+            "error",
+            "database",
+            disk_full_message(project.vizzly_dir, "vizzly-tui cannot write to this project"),
+            "free some space on that disk, then run `vizzly-tui doctor` again",
+        )
     try:
         conn = sqlite3.connect(readonly_uri(path, immutable=read_only), uri=True)
     except sqlite3.Error as exc:
-        report.add("error", "database", f"{path} cannot be opened: {exc}", REPAIR)
+        if not (full and is_disk_full(exc, project.vizzly_dir)):
+            report.add("error", "database", f"{path} cannot be opened: {exc}", REPAIR)
         return None
     try:
         integrity = [str(r[0]) for r in conn.execute("PRAGMA integrity_check(20)")]
@@ -175,6 +192,15 @@ def _check_database(project: Project, report: DoctorReport) -> sqlite3.Connectio
         return None
     except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         conn.close()
+        if full and is_disk_full(exc, project.vizzly_dir):
+            # SQLite could not make its -shm file: not damage; said above, once.
+            report.add(
+                "note",
+                "database",
+                f"{path} was not checked: SQLite needs a little free space to open it "
+                "(the disk being full is not damage).",
+            )
+            return None
         report.add("error", "database", f"{path} is damaged ({exc}).", REPAIR)
         return None
     pending = bootstrap.pending_migrations(done)

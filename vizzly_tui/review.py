@@ -22,11 +22,14 @@ from typing import Any
 
 from vizzly_tui.errors import (
     EXIT_USAGE,
+    DiskFull,
     FilesError,
     NotFound,
     PartlyApplied,
     UsageError,
     VizzlyError,
+    disk_full_message,
+    is_disk_full,
 )
 from vizzly_tui.project import Project
 from vizzly_tui.store import decisions, files, queries
@@ -199,6 +202,12 @@ def _call(store: Store, command: Callable[[], ActionResult]) -> ActionResult:
     try:
         return store.call(command, transaction=False)
     except OSError as exc:
+        if is_disk_full(exc):
+            raise DiskFull(
+                disk_full_message(
+                    ".vizzly/", f"{_describe_os_error(store.project, exc)}; nothing was changed"
+                )
+            ) from exc
         raise FilesError(
             f"{_describe_os_error(store.project, exc)}; nothing was changed. "
             "Make the folder writable (or free some space), then retry."

@@ -22,6 +22,20 @@ def kills(pytestconfig: pytest.Config) -> int:
     return LONG_KILLS if pytestconfig.getoption("--long") else SHORT_KILLS
 
 
+@pytest.fixture(autouse=True)
+def _kill_deadline(pytestconfig: pytest.Config):
+    """`--kill-minutes M`: each crash scenario's kill loop (helpers.rounds) stops after M
+    minutes from the scenario's start."""
+    import time
+
+    from tests.reliability import helpers
+
+    minutes = pytestconfig.getoption("--kill-minutes")
+    helpers.DEADLINE[0] = time.monotonic() + minutes * 60 if minutes else None
+    yield
+    helpers.DEADLINE[0] = None
+
+
 @pytest.fixture(scope="session")
 def fuzz_cases(pytestconfig: pytest.Config) -> int:
     chosen = pytestconfig.getoption("--fuzz-cases")

@@ -20,7 +20,14 @@ import pytest
 
 from tests.cloud.standin import TOKEN, CloudBuild, CloudStandIn, Shot
 from tests.racehelpers import png
-from tests.reliability.helpers import assert_settled_and_sound, cli, kill_when, record, start
+from tests.reliability.helpers import (
+    assert_settled_and_sound,
+    cli,
+    kill_when,
+    record,
+    rounds,
+    start,
+)
 from vizzly_tui.store.db import readonly_uri
 from vizzly_tui.store.files import TEMP_PREFIX
 
@@ -116,7 +123,7 @@ def test_kill_during_a_cloud_download(tmp_path, standin, shots, kills):
     assert new != old and len(new[1]) == shots
 
     killed = applied = 0
-    for i in range(kills):
+    for i in rounds(kills):
         root = tmp_path / f"k{i}"
         shutil.copytree(template, root)
         baselines = root / ".vizzly" / "baselines"
@@ -147,5 +154,6 @@ def test_kill_during_a_cloud_download(tmp_path, standin, shots, kills):
             assert undone.returncode == 0, undone.stderr
             assert _state(root) == old
         shutil.rmtree(root)
-    assert killed >= kills // 2, f"only {killed} of {kills} runs were killed midway"
-    record(f"cloud download ({shots} baselines)", kills=killed, runs=kills, applied=applied)
+    ran = i + 1  # rounds() may stop early (--kill-minutes)
+    assert killed >= ran // 2, f"only {killed} of {ran} runs were killed midway"
+    record(f"cloud download ({shots} baselines)", kills=killed, runs=ran, applied=applied)

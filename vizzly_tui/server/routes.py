@@ -21,7 +21,13 @@ from aiohttp import web
 from vizzly_tui import capture as capture_module
 from vizzly_tui import review
 from vizzly_tui.capture import LOCAL_BASELINE_HEADER, capture
-from vizzly_tui.errors import CorruptDatabase, NotFound, VizzlyError
+from vizzly_tui.errors import (
+    CorruptDatabase,
+    NotFound,
+    VizzlyError,
+    disk_full_message,
+    is_disk_full,
+)
 from vizzly_tui.identity import InvalidName
 from vizzly_tui.server import inputs
 from vizzly_tui.server.security import json_error, read_json
@@ -187,6 +193,11 @@ async def screenshot(request: web.Request) -> web.Response:
             return web.json_response(
                 {"error": f"Invalid image: {_readable(str(exc))}", "tddMode": True}, status=400
             )
+        vizzly = state.store.project.vizzly_dir
+        if is_disk_full(exc, vizzly):
+            # 507 Insufficient Storage: not our fault, and the SDK may retry once space is freed.
+            what = "the screenshot was not recorded"
+            return json_error(507, disk_full_message(vizzly, what), tddMode=True)
         return json_error(500, f"Failed to process screenshot: {exc}")
     status, payload = _screenshot_body(state, result, req.name)
     if state.on_screenshot is not None:

@@ -24,11 +24,14 @@ from filelock import FileLock, Timeout
 
 from vizzly_tui.errors import (
     CorruptDatabase,
+    DiskFull,
     ForeignDatabase,
     NewerDatabase,
     NotADatabase,
     ReadOnlyStore,
     StoreError,
+    disk_full_message,
+    is_disk_full,
 )
 from vizzly_tui.project import Project
 
@@ -243,7 +246,21 @@ def ensure_schema(project: Project, progress: Progress | None = None) -> Bootstr
             f"another vizzly-tui process has held {project.lock_path} for {LOCK_TIMEOUT_S} s; "
             "is one stuck migrating?"
         ) from exc
+    except OSError as exc:  # the lock file, a folder, or an image kept in objects/
+        if is_disk_full(exc, project.vizzly_dir):
+            raise _disk_full(project) from exc
+        raise
     return report
+
+
+def _disk_full(project: Project) -> DiskFull:
+    # Every step above is a transaction or a temp-name-then-rename: a failed one left the
+    # database as it was (or not yet created) and no file half-written.
+    return DiskFull(
+        disk_full_message(
+            project.vizzly_dir, "state.db could not be opened or updated; nothing was changed"
+        )
+    )
 
 
 def _ensure_schema_locked(
@@ -301,6 +318,8 @@ def _ensure_schema_locked(
         raise CorruptDatabase(damaged_message(path, "its schema text is not readable")) from exc
     except (pw.DatabaseError, sqlite3.DatabaseError) as exc:
         message = str(exc)
+        if is_disk_full(exc, project.vizzly_dir):
+            raise _disk_full(project) from exc
         if is_damage(exc):
             raise CorruptDatabase(damaged_message(path, message)) from exc
         if "readonly" in message or "read-only" in message:

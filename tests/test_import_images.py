@@ -137,3 +137,52 @@ def test_baselines_without_a_comparison_keep_their_versions(scenario_project):
     for (sha,) in versions:
         assert project.object_path(sha).is_file()
     assert _doctor_errors(root) == []
+
+
+def test_the_first_start_of_a_large_project_reports_its_progress(tmp_path):
+    from tests.reliability.legacy_project import make_legacy_project
+
+    made = make_legacy_project(tmp_path, 40)
+    calls: list[tuple[int, int]] = []
+    ensure_schema(Project(tmp_path), lambda done, total: calls.append((done, total)))
+    # One call per comparison and per baseline version, counting up to the same total.
+    total = made["comparisons"] + len(made["signatures"])
+    assert calls == [(done, total) for done in range(1, total + 1)]
+    calls.clear()
+    ensure_schema(Project(tmp_path), lambda done, total: calls.append((done, total)))
+    assert calls == []  # nothing long left to do
+
+
+def test_the_cli_shows_the_bootstrap_progress_on_a_terminal(tmp_path):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from tests.reliability.legacy_project import make_legacy_project
+
+    make_legacy_project(tmp_path, 40)
+    master, slave = pty.openpty()  # stderr is a terminal, as when a user runs it
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "vizzly_tui", "--project", str(tmp_path), "status"],
+            stdout=subprocess.DEVNULL,
+            stderr=slave,
+            timeout=120,
+        )
+        os.close(slave)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the terminal's other end is closed, all is read
+                break
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(master)
+    assert done.returncode == 0
+    text = shown.decode()
+    assert "keeping their images" in text
+    assert "70/70" in text

@@ -77,6 +77,25 @@ def _project(ctx: click.Context) -> Project:
     return find_project(ctx.obj.get("project"))
 
 
+def _bootstrap_progress(project: Project) -> Callable[[int, int], None] | None:
+    """A counter on stderr (a terminal only) while the first start in a large Vizzly CLI
+    project keeps its images; nothing in other projects."""
+    if not project.legacy_files():
+        return None
+    show = formatting.progress_printer()
+    if show is None:
+        return None
+    said: list[bool] = []
+
+    def report(done: int, total: int) -> None:
+        if not said and total >= 20:
+            said.append(True)
+            click.echo("importing the Vizzly CLI's files: keeping their images", err=True)
+        show(done, total)
+
+    return report
+
+
 def _echo_line(line: str, err: bool = False) -> None:
     """A progress or log line: it may quote what an SDK sent, so no control characters."""
     click.echo(formatting.printable(line, lines=True), err=err)
@@ -208,7 +227,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     stale = discard_stale_server_json(project)
     if stale:
         click.echo(f"note: {stale}", err=True)
-    with open_store(project, write=False) as store:
+    with open_store(project, write=False, progress=_bootstrap_progress(project)) as store:
         for notice in store.notices:
             click.echo(f"note: {notice}", err=True)
         data = queries.status_data(queries.current_build() if store.exists else None)
@@ -220,7 +239,8 @@ def _review_command(
 ) -> None:
     from vizzly_tui.store.store import open_store
 
-    with open_store(_project(ctx), write=True) as store:
+    project = _project(ctx)
+    with open_store(project, write=True, progress=_bootstrap_progress(project)) as store:
         for notice in store.notices:
             click.echo(f"note: {notice}", err=True)
         result = action(store, *args, **kwargs)
@@ -360,7 +380,8 @@ def db_migrate(ctx: click.Context, as_json: bool) -> None:
     """Apply pending migrations (every command also does this when needed)."""
     from vizzly_tui.store.bootstrap import ensure_schema
 
-    report = ensure_schema(_project(ctx.find_root()))
+    project = _project(ctx.find_root())
+    report = ensure_schema(project, _bootstrap_progress(project))
     data = {"applied": report.applied, "recovered": report.recovered}
     _emit(data, as_json, lambda: formatting.migrate_text(data))
 

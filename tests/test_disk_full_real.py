@@ -182,3 +182,19 @@ def test_doctor_on_a_full_disk(small_disk):
     assert dump(root) == before
     assert_doctor_clean(root)
     assert os.listdir(small_disk) == ["p"]
+
+
+def test_repair_on_a_full_disk_is_refused_and_changes_nothing(small_disk):
+    root = small_disk / "p"
+    recorded_project(root, 4)
+    db_bytes = (root / ".vizzly" / "state.db").read_bytes()
+    filler = fill(small_disk)
+    refused = cli(root, "doctor", "--repair")
+    output = refused.stdout + refused.stderr
+    assert refused.returncode == 3, output
+    assert "is full (no space left on the device)" in output
+    assert "nothing was changed" in output
+    assert (root / ".vizzly" / "state.db").read_bytes() == db_bytes
+    assert not list((root / ".vizzly").glob("state.db.damaged*"))
+    filler.unlink()
+    assert_doctor_clean(root)

@@ -7,7 +7,7 @@ import sqlite3
 from typing import Any
 
 from vizzly_tui.doctor import DoctorReport, _migrations, diagnose
-from vizzly_tui.errors import StoreError
+from vizzly_tui.errors import DiskFull, StoreError, disk_full_message, no_space_left
 from vizzly_tui.project import Project
 from vizzly_tui.store import bootstrap
 from vizzly_tui.store.db import readonly_uri
@@ -44,6 +44,13 @@ def run_repair(project: Project) -> tuple[Any, DoctorReport]:
         )
     if bootstrap.location_is_read_only(project):
         raise UsageError(f"{project.vizzly_dir} is read-only: nothing can be repaired there.")
+    if no_space_left(project.vizzly_dir):
+        # Checked first: a repair would set state.db aside and fail to build the new one.
+        raise DiskFull(
+            disk_full_message(
+                project.vizzly_dir, "a repair needs room for a new state.db; nothing was changed"
+            )
+        )
     result = repair(project)
     return result, diagnose(project)
 

@@ -124,16 +124,29 @@ def repair(project: Project) -> RepairResult:
     result.unreadable = problems
     project.ensure_dirs()
     stamp = time.strftime("%Y%m%dT%H%M%S")
+    moved: list[tuple[Path, Path]] = []
     with files_lock(project):
         for suffix in ("", "-wal", "-shm"):
             old = path.with_name(path.name + suffix)
             if old.exists():
                 target = _free_name(path.with_name(f"{path.name}.damaged-{stamp}{suffix}"))
                 os.rename(old, target)  # a rename, never a copy over: the bytes stay as they were
+                moved.append((old, target))
                 result.moved_aside.append(target.name)
+    try:
+        _build(project, rows, result)
+    except BaseException:
+        # No new database (a full disk, an I/O error...): the old file goes back where it
+        # was, as it was, rather than leaving an empty state.db in its place.
+        _put_back(path, moved)
+        raise
+    return result
+
+
+def _build(project: Project, rows: dict[str, list[dict[str, Any]]], result: RepairResult) -> None:
     # A new database exactly as a first start makes it (legacy JSON is imported if present).
     bootstrap.ensure_schema(project)
-    conn = sqlite3.connect(path, isolation_level=None)
+    conn = sqlite3.connect(project.db_path, isolation_level=None)
     try:
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("BEGIN IMMEDIATE")
@@ -148,7 +161,17 @@ def repair(project: Project) -> RepairResult:
         raise
     finally:
         conn.close()
-    return result
+
+
+def _put_back(path: Path, moved: list[tuple[Path, Path]]) -> None:
+    """Remove the new database this repair began (only ours, just made) and rename the
+    files set aside back to their names."""
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            path.with_name(path.name + suffix).unlink()
+    for old, target in moved:
+        with contextlib.suppress(OSError):
+            os.rename(target, old)
 
 
 def files_lock(project: Project) -> Any:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import re
-import sys
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import click
+from vizzly_tui.statuses import NEW_STATUSES, ComparisonStatus, DecisionState
 
 if TYPE_CHECKING:  # the type only: importing review would load the store for every command
     from vizzly_tui.review import ActionResult
@@ -27,13 +25,13 @@ def printable(text: object, *, lines: bool = False) -> str:
     return (_CONTROLS_BUT_LINES if lines else _CONTROLS).sub("\ufffd", str(text))
 
 
-def _when(ms: int | None) -> str:
+def when(ms: int | None) -> str:
     if not ms:
         return "-"
     return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _percent(value: float | None) -> str:
+def percent(value: float | None) -> str:
     if value is None:
         return ""
     return f"{value:.2f}%" if value >= 0.01 or value == 0 else "<0.01%"
@@ -46,7 +44,7 @@ def status_text(data: dict[str, Any]) -> str:
     s = data["summary"]
     lines = [
         f"Build {build['id']} ({build['kind']}, {build['status']}), "
-        f"started {_when(build['startedAt'])}",
+        f"started {when(build['startedAt'])}",
         f"  {s['total']} comparisons: {s['passed']} passed, {s['failed']} failed, "
         f"{s['new']} new, {s['rejected']} rejected, {s['errors']} errors",
     ]
@@ -60,14 +58,14 @@ def status_text(data: dict[str, Any]) -> str:
             if r.get("error"):
                 detail = r["error"]
             lines.append(
-                f"  {r['status']:<9} {_percent(r.get('diffPercentage')):>8}  "
+                f"  {r['status']:<9} {percent(r.get('diffPercentage')):>8}  "
                 f"{r['name']:<{width}}  {r['signature']:<{sig_width}}  [{r['id']}]"
-                + (f"  {detail}" if detail and r["status"] != "passed" else "")
+                + (f"  {detail}" if detail and r["status"] != ComparisonStatus.PASSED else "")
             )
     return "\n".join(lines)
 
 
-_VERBS = {
+VERBS = {
     "accept": "Accepted",
     "reject": "Rejected",
     "delete": "Deleted",
@@ -77,7 +75,7 @@ _VERBS = {
 
 
 def action_text(result: ActionResult) -> str:
-    verb = _VERBS.get(result.action, result.action)
+    verb = VERBS.get(result.action, result.action)
     if not result.items and not result.skipped:
         return f"{verb} nothing: no comparison matched."
     lines = [f"{verb} {result.count} item(s):"]
@@ -112,10 +110,10 @@ def history_text(rows: list[dict[str, Any]]) -> str:
     lines = []
     for r in rows:
         flags = " (undone)" if r["undone"] else ""
-        if r["state"] != "done":
+        if r["state"] != DecisionState.DONE:
             flags += f" [{r['state']}]"
         lines.append(
-            f"{_when(r['createdAt'])}  {r['action']:<7} by {r['actor']:<4}  "
+            f"{when(r['createdAt'])}  {r['action']:<7} by {r['actor']:<4}  "
             f"{r.get('name') or '-'}  {r.get('statusBefore') or '-'} -> "
             f"{r.get('statusAfter') or '-'}{flags}"
         )
@@ -152,21 +150,6 @@ def migrate_text(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def progress_printer() -> Callable[[int, int], None] | None:
-    """A progress line on stderr for long batches, only when stderr is a terminal."""
-    if not sys.stderr.isatty():
-        return None
-
-    def show(done: int, total: int) -> None:
-        if total < 20:
-            return
-        end = "\n" if done == total else "\r"
-        click.echo(f"  {done}/{total}", err=True, nl=False)
-        click.echo(end, err=True, nl=False)
-
-    return show
-
-
 def run_summary_text(data: dict[str, Any]) -> str:
     """The end-of-run summary: counts, then what needs a look."""
     s = data["summary"]
@@ -176,15 +159,15 @@ def run_summary_text(data: dict[str, Any]) -> str:
         f"{s['new']} new, {s['rejected']} rejected, {s['errors']} errors"
     ]
     for row in rows:
-        if row["status"] == "failed":
+        if row["status"] == ComparisonStatus.FAILED:
             pct = row.get("diffPercentage")
             what = f"{pct:.2f}%" if pct is not None else (row.get("reason") or "")
             lines.append(f"  ◐ {row['name']:<30} {row['signature']}  {what}")
     for row in rows:
-        if row["status"] in ("new", "baseline-created"):
+        if row["status"] in NEW_STATUSES:
             lines.append(f"  + {row['name']:<30} {row['signature']}  new")
     for row in rows:
-        if row["status"] == "error":
+        if row["status"] == ComparisonStatus.ERROR:
             lines.append(f"  ! {row['name']:<30} {row.get('error') or ''}")
     if s["failed"]:
         lines.append("Review: vizzly-tui status, then vizzly-tui accept ID... or reject ID...")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,9 +91,14 @@ def _drop_old_builds(keep: int) -> int:
 
 
 def collect_garbage(
-    store: Store, *, keep_builds: int | None = None, grace_s: float = GRACE_S
+    store: Store,
+    *,
+    keep_builds: int | None = None,
+    grace_s: float = GRACE_S,
+    progress: Callable[[int, int], None] | None = None,
 ) -> GcResult:
-    """Remove unreferenced objects (and, with `keep_builds`, older local runs first)."""
+    """Remove unreferenced objects (and, with `keep_builds`, older local runs first).
+    `progress(n, total)` is called, on the writer thread, as the n-th object is looked at."""
     if keep_builds is not None and keep_builds < 1:
         raise UsageError("--keep-builds must be at least 1 (the current build is always kept)")
     project = store.project
@@ -108,7 +114,9 @@ def collect_garbage(
             cutoff = time.time() - grace_s
             folder = project.objects_dir
             entries = list(os.scandir(folder)) if folder.is_dir() else []
-            for entry in entries:
+            for index, entry in enumerate(entries, 1):
+                if progress:
+                    progress(index, len(entries))
                 name = entry.name
                 ours = OBJECT_NAME.match(name) or name.startswith(TEMP_PREFIX)
                 if not ours or not entry.is_file(follow_symlinks=False):

@@ -93,6 +93,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="reliability suite: kills per crash scenario (default 10, or 200 with --long)",
     )
     parser.addoption(
+        "--kill-minutes",
+        type=float,
+        default=None,
+        help="reliability suite: each crash scenario starts no new kill after this many "
+        "minutes, and records how many it ran (for a long run with a time limit)",
+    )
+    parser.addoption(
         "--fuzz-cases",
         type=int,
         default=None,

@@ -51,3 +51,25 @@ def test_a_full_disk_during_accept_all_is_named_and_files_agree(tmp_path, monkey
             if row.status == "passed":
                 baseline = (project.baselines_dir / row.file_name).read_bytes()
                 assert baseline == (project.current_dir / row.file_name).read_bytes()
+
+
+def test_a_repair_that_fails_puts_the_old_database_back(tmp_path, monkeypatch):
+    # Found on a real full disk (tests/test_disk_full_real.py): `doctor --repair` set the
+    # healthy state.db aside, failed to build the new one, and left an empty state.db.
+    import errno
+
+    from vizzly_tui.store import repair as repair_module
+
+    project = recorded_project(tmp_path)
+    before = project.db_path.read_bytes()
+
+    def no_space(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(repair_module, "_baselines_from_files", no_space)
+    with pytest.raises(OSError):
+        repair_module.repair(project)
+    assert project.db_path.read_bytes() == before
+    assert not list(project.vizzly_dir.glob("state.db.damaged*"))
+    with open_store(project, write=False):
+        assert Comparison.select().count() == 12

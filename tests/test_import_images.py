@@ -10,6 +10,7 @@ from contextlib import closing
 from pathlib import Path
 
 import peewee as pw
+import pytest
 
 from vizzly_tui.project import Project
 from vizzly_tui.store import queries_history
@@ -86,3 +87,79 @@ def test_a_database_imported_earlier_is_left_alone(scenario_project):
     with db.connection_context():
         assert keep_imported_images(db, project) == 0  # even when asked directly
     assert _rows(root, "SELECT COUNT(*) FROM comparison WHERE current_sha256 IS NOT NULL") == [(0,)]
+
+
+def _doctor_errors(root: Path) -> list[dict]:
+    from vizzly_tui.doctor import diagnose
+
+    return [f.to_json() for f in diagnose(Project(root)).findings if f.severity == "error"]
+
+
+def test_a_crash_after_the_import_committed_is_finished_at_the_next_start(
+    scenario_project, monkeypatch
+):
+    # Found by the bootstrap kill scenario (tests/reliability/test_crash_bootstrap.py): a
+    # first start killed after migration 001 committed, before the images were kept, left
+    # every imported baseline version without its object for good (doctor: error).
+    root = scenario_project(SCENARIO)
+    project = Project(root)
+    from vizzly_tui.store import import_images
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed")
+
+    with monkeypatch.context() as m:
+        m.setattr(import_images, "keep_imported_images", killed)
+        with pytest.raises(KeyboardInterrupt):
+            ensure_schema(project)
+    assert _rows(root, "SELECT COUNT(*) FROM comparison WHERE current_sha256 IS NOT NULL") == [(0,)]
+
+    ensure_schema(project)  # the next start
+    for file_name, current_sha in _rows(root, "SELECT file_name, current_sha256 FROM comparison"):
+        assert current_sha == _sha(project.current_dir / file_name)
+    for (sha,) in _rows(root, "SELECT sha256 FROM baseline_version"):
+        assert project.object_path(sha).is_file()
+    assert _doctor_errors(root) == []
+    # Done once: a third start has nothing left to do.
+    assert not import_images.pending(pw.SqliteDatabase(str(project.db_path)))
+
+
+def test_baselines_without_a_comparison_keep_their_versions(scenario_project):
+    # A project whose report-data.json was reset: baselines/metadata.json lists baselines no
+    # comparison uses. Their imported versions need their bytes in objects/ too.
+    root = scenario_project(SCENARIO)
+    (root / ".vizzly" / "report-data.json").unlink()
+    (root / ".vizzly" / "comparison-details.json").unlink(missing_ok=True)
+    project = Project(root)
+    ensure_schema(project)
+    versions = _rows(root, "SELECT sha256 FROM baseline_version")
+    assert versions
+    for (sha,) in versions:
+        assert project.object_path(sha).is_file()
+    assert _doctor_errors(root) == []
+
+
+def test_the_first_start_of_a_large_project_reports_its_progress(tmp_path):
+    from tests.reliability.legacy_project import make_legacy_project
+
+    made = make_legacy_project(tmp_path, 40)
+    calls: list[tuple[int, int]] = []
+    ensure_schema(Project(tmp_path), lambda done, total: calls.append((done, total)))
+    # One call per comparison and per baseline version, counting up to the same total.
+    total = made["comparisons"] + len(made["signatures"])
+    assert calls == [(done, total) for done in range(1, total + 1)]
+    calls.clear()
+    ensure_schema(Project(tmp_path), lambda done, total: calls.append((done, total)))
+    assert calls == []  # nothing long left to do
+
+
+def test_the_cli_shows_the_bootstrap_progress_on_a_terminal(tmp_path):
+    from tests.reliability.legacy_project import make_legacy_project
+    from tests.terminalhelpers import run_cli
+
+    make_legacy_project(tmp_path, 40)
+    # stderr is a terminal, as when a user runs it: the bar is drawn there.
+    ran = run_cli(["--project", str(tmp_path), "status"], stdout_tty=False, stderr_tty=True)
+    assert ran.code == 0, ran.stderr
+    assert "importing the Vizzly CLI's files" in ran.stderr
+    assert "page-00039" in ran.stdout

@@ -29,7 +29,12 @@ from vizzly_tui.doctor_report import (
     DoctorReport,
     Finding,
 )
-from vizzly_tui.errors import StoreError
+from vizzly_tui.errors import (
+    StoreError,
+    disk_full_message,
+    is_disk_full,
+    no_space_left,
+)
 from vizzly_tui.project import Project
 from vizzly_tui.store import bootstrap
 from vizzly_tui.store.db import readonly_uri
@@ -170,10 +175,19 @@ def _check_database(project: Project, report: DoctorReport) -> sqlite3.Connectio
                 "checks saw state.db without them.",
                 "run `vizzly-tui doctor` where the folder is writable for a verdict on them",
             )
+    full = no_space_left(project.vizzly_dir)
+    if full:
+        report.add(
+            "error",
+            "database",
+            disk_full_message(project.vizzly_dir, "vizzly-tui cannot write to this project"),
+            "free some space on that disk, then run `vizzly-tui doctor` again",
+        )
     try:
         conn = sqlite3.connect(readonly_uri(path, immutable=read_only), uri=True)
     except sqlite3.Error as exc:
-        report.add("error", "database", f"{path} cannot be opened: {exc}", REPAIR)
+        if not (full and is_disk_full(exc, project.vizzly_dir)):
+            report.add("error", "database", f"{path} cannot be opened: {exc}", REPAIR)
         return None
     try:
         integrity = [str(r[0]) for r in conn.execute("PRAGMA integrity_check(20)")]
@@ -202,6 +216,15 @@ def _check_database(project: Project, report: DoctorReport) -> sqlite3.Connectio
         return None
     except (sqlite3.DatabaseError, UnicodeDecodeError) as exc:
         conn.close()
+        if full and is_disk_full(exc, project.vizzly_dir):
+            # SQLite could not make its -shm file: not damage; said above, once.
+            report.add(
+                "note",
+                "database",
+                f"{path} was not checked: SQLite needs a little free space to open it "
+                "(the disk being full is not damage).",
+            )
+            return None
         report.add("error", "database", f"{path} is damaged ({exc}).", REPAIR)
         return None
     pending = bootstrap.pending_migrations(done)

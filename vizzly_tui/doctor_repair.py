@@ -7,7 +7,13 @@ import sqlite3
 from typing import Any
 
 from vizzly_tui.doctor import DoctorReport, _migrations, diagnose
-from vizzly_tui.errors import StoreError
+from vizzly_tui.errors import (
+    DiskFull,
+    StoreError,
+    disk_full_message,
+    is_disk_full,
+    no_space_left,
+)
 from vizzly_tui.project import Project
 from vizzly_tui.store import bootstrap
 from vizzly_tui.store.db import readonly_uri
@@ -44,11 +50,24 @@ def run_repair(project: Project) -> tuple[Any, DoctorReport]:
         )
     if bootstrap.location_is_read_only(project):
         raise UsageError(f"{project.vizzly_dir} is read-only: nothing can be repaired there.")
+    if no_space_left(project.vizzly_dir):
+        # Checked first: a repair would set state.db aside and fail to build the new one.
+        raise DiskFull(
+            disk_full_message(
+                project.vizzly_dir, "a repair needs room for a new state.db; nothing was changed"
+            )
+        )
     try:
         result = repair(project)
     except (OSError, sqlite3.OperationalError, StoreError) as exc:
         # A full disk, a folder that cannot be written: the new file was being built under
         # a temporary name and is gone; the old one never moved.
+        if is_disk_full(exc, project.vizzly_dir):
+            raise DiskFull(
+                disk_full_message(
+                    project.vizzly_dir, "the repair stopped; state.db was left exactly as it was"
+                )
+            ) from exc
         what = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
         raise StoreError(

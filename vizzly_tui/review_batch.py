@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vizzly_tui.errors import CorruptDatabase, FilesError, NotFound, PartlyApplied, UsageError
+from vizzly_tui.errors import (
+    CorruptDatabase,
+    DiskFull,
+    FilesError,
+    NotFound,
+    PartlyApplied,
+    UsageError,
+    disk_full_message,
+    is_disk_full,
+)
 from vizzly_tui.project import Project
 from vizzly_tui.statuses import DecisionState
 from vizzly_tui.store import decisions, files, queries
@@ -185,6 +194,12 @@ def _call(store: Store, command: Callable[[], ActionResult]) -> ActionResult:
     try:
         return store.call(command, transaction=False)
     except OSError as exc:
+        if is_disk_full(exc):
+            raise DiskFull(
+                disk_full_message(
+                    ".vizzly/", f"{_describe_os_error(store.project, exc)}; nothing was changed"
+                )
+            ) from exc
         raise FilesError(
             f"{_describe_os_error(store.project, exc)}; nothing was changed. "
             "Make the folder writable (or free some space), then retry."

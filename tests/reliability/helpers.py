@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from vizzly_tui.store.db import readonly_uri
@@ -17,6 +17,18 @@ from vizzly_tui.store.files import TEMP_PREFIX
 
 # Written by each crash test's last kill loop, read by the README's figures.
 FIGURES: dict[str, dict[str, int]] = {}
+# monotonic time after which a kill loop starts no new round (`--kill-minutes`), or None.
+DEADLINE: list[float | None] = [None]
+
+
+def rounds(kills: int) -> Iterator[int]:
+    """0, 1, ... kills - 1, stopping early once `--kill-minutes` have passed; the caller
+    counts the rounds it ran and records that number, not `kills`."""
+    for i in range(kills):
+        deadline = DEADLINE[0]
+        if i and deadline is not None and time.monotonic() > deadline:
+            return
+        yield i
 
 
 def cli(root: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -70,7 +82,8 @@ def assert_settled_and_sound(root: Path) -> dict:
     result = cli(root, "doctor", "--json")
     report = json.loads(result.stdout)
     errors = [f for f in report["findings"] if f["severity"] == "error"]
-    assert not errors, errors
+    # Items cut to a few: a finding may list thousands of files.
+    assert not errors, [{**f, "items": f.get("items", [])[:5]} for f in errors]
     assert not [f for f in report["findings"] if f["check"] == "decisions"], report
     db = root / ".vizzly" / "state.db"
     assert count(db, "SELECT count(*) FROM decision WHERE state = 'pending'") == 0

@@ -24,6 +24,7 @@ from tests.reliability.helpers import (
     count,
     kill_when,
     record,
+    rounds,
     start,
 )
 from tests.storehelpers import open_seeded
@@ -61,7 +62,7 @@ def _each_whole(root: Path, names: list[str]) -> tuple[int, int]:
 def test_kill_during_accept_all_of_200(tmp_path, kills):
     rng = random.Random(SEED)
     killed = 0
-    for i in range(kills):
+    for i in rounds(kills):
         root = tmp_path / f"k{i}"
         names = _seeded(root)
         db = root / ".vizzly" / "state.db"
@@ -76,14 +77,15 @@ def test_kill_during_accept_all_of_200(tmp_path, kills):
             undone = cli(root, "undo")
             assert undone.returncode == 0, undone.stderr
             assert _each_whole(root, names) == (0, COMPARISONS)
-    assert killed >= kills // 2, f"only {killed} of {kills} runs were killed midway"
-    record("accept --all (200 comparisons)", kills=killed, runs=kills)
+    ran = i + 1  # rounds() may stop early (--kill-minutes)
+    assert killed >= ran // 2, f"only {killed} of {ran} runs were killed midway"
+    record("accept --all (200 comparisons)", kills=killed, runs=ran)
 
 
 def test_kill_during_undo_of_a_batch_of_200(tmp_path, kills):
     rng = random.Random(SEED + 1)
     killed = 0
-    for i in range(kills):
+    for i in rounds(kills):
         root = tmp_path / f"k{i}"
         names = _seeded(root)
         assert cli(root, "accept", "--all").returncode == 0
@@ -94,8 +96,9 @@ def test_kill_during_undo_of_a_batch_of_200(tmp_path, kills):
         killed += kill_when(proc, lambda db=db, t=target, sql=sql: count(db, sql) >= t)
         assert_settled_and_sound(root)
         _each_whole(root, names)
-    assert killed >= kills // 2, f"only {killed} of {kills} runs were killed midway"
-    record("undo of a 200-comparison batch", kills=killed, runs=kills)
+    ran = i + 1  # rounds() may stop early (--kill-minutes)
+    assert killed >= ran // 2, f"only {killed} of {ran} runs were killed midway"
+    record("undo of a 200-comparison batch", kills=killed, runs=ran)
 
 
 def _free_port() -> int:
@@ -134,7 +137,7 @@ def _post(port: int, name: str, data: bytes) -> bool:
 def test_kill_during_a_burst_of_screenshots_to_serve(tmp_path, kills):
     rng = random.Random(SEED + 2)
     killed = sent_total = recorded_total = 0
-    for i in range(kills):
+    for i in rounds(kills):
         root = tmp_path / f"k{i}"
         (root / ".vizzly").mkdir(parents=True)
         proc = start(root, "serve", "--port", str(_free_port()))
@@ -164,8 +167,9 @@ def test_kill_during_a_burst_of_screenshots_to_serve(tmp_path, kills):
         assert set(acknowledged) <= recorded, set(acknowledged) - recorded
         sent_total += len(acknowledged)
         recorded_total += len(set(acknowledged) & recorded)
-    assert killed >= kills // 2
-    record("burst of screenshots to serve", kills=killed, runs=kills, acknowledged=sent_total)
+    ran = i + 1  # rounds() may stop early (--kill-minutes)
+    assert killed >= ran // 2
+    record("burst of screenshots to serve", kills=killed, runs=ran, acknowledged=sent_total)
 
 
 RESTORE_SCRIPT = """
@@ -213,7 +217,7 @@ def test_kill_during_baseline_version_restores(tmp_path, kills):
     images = _two_versions(template)
     allowed = {data for pair in images.values() for data in pair}
     killed = 0
-    for i in range(kills):
+    for i in rounds(kills):
         root = tmp_path / f"k{i}"
         shutil.copytree(template, root)
         db = root / ".vizzly" / "state.db"
@@ -236,5 +240,6 @@ def test_kill_during_baseline_version_restores(tmp_path, kills):
         if restored:
             assert cli(root, "undo").returncode == 0
             assert_settled_and_sound(root)
-    assert killed >= kills // 2, f"only {killed} of {kills} runs were killed midway"
-    record("baseline-version restore (40 baselines)", kills=killed, runs=kills)
+    ran = i + 1  # rounds() may stop early (--kill-minutes)
+    assert killed >= ran // 2, f"only {killed} of {ran} runs were killed midway"
+    record("baseline-version restore (40 baselines)", kills=killed, runs=ran)

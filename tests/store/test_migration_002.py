@@ -91,6 +91,10 @@ def test_a_001_only_database_from_the_fixtures_upgrades_in_place(
         assert store.bootstrap_report.applied == ["002_priority_regions"]
     after = _dump(project.db_path)
 
+    # The step after the import, cut off with 002 here, ran now: it added its "kept" row.
+    kept = [r for r in after["import_log"] if r[1] == "objects/"]
+    assert [r[4] for r in kept] == ["kept the imported images"]
+    after["import_log"] = [r for r in after["import_log"] if r not in kept]
     assert after == before  # every row of every table kept, nothing cascaded away
     conn = sqlite3.connect(project.db_path)
     try:
@@ -98,6 +102,9 @@ def test_a_001_only_database_from_the_fixtures_upgrades_in_place(
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         names = [r[0] for r in conn.execute("SELECT name FROM migratehistory ORDER BY id")]
         assert names == ["001_initial", "002_priority_regions"]
+        # And the imported comparisons have their images kept (hashed, in objects/).
+        for (sha,) in conn.execute("SELECT current_sha256 FROM comparison"):
+            assert sha and project.object_path(sha).is_file()
         rank = {"failed": 0, "new": 1, "rejected": 2, "error": 3, "passed": 4}
         for status, priority in conn.execute("SELECT status, priority FROM comparison"):
             assert priority == rank.get(status, 4 if status != "baseline-created" else 1)

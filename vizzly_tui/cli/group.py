@@ -8,7 +8,13 @@ from typing import Any
 import click
 
 from vizzly_tui import __version__, formatting
-from vizzly_tui.errors import EXIT_DATABASE, EXIT_USAGE, VizzlyError
+from vizzly_tui.errors import (
+    EXIT_DATABASE,
+    EXIT_USAGE,
+    VizzlyError,
+    disk_full_message,
+    is_disk_full,
+)
 from vizzly_tui.project import ProjectNotFound
 
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it (128 + SIGINT)
@@ -52,6 +58,9 @@ def describe(exc: Exception) -> tuple[int, str]:
 
     if isinstance(exc, VizzlyError):
         return exc.exit_code, str(exc)
+    if is_disk_full(exc):
+        # SQLite's "database or disk is full", or ENOSPC, met past the store's own checks.
+        return EXIT_DATABASE, disk_full_message()
     if isinstance(exc, ProjectNotFound | ConfigError):
         return EXIT_USAGE, str(exc)
     if isinstance(exc, sqlite3.DatabaseError | peewee.DatabaseError):

@@ -60,7 +60,9 @@ def db_migrate(ctx: click.Context, as_json: bool) -> None:
     """Apply pending migrations (every command also does this when needed)."""
     from vizzly_tui.store.bootstrap import ensure_schema
 
-    report = ensure_schema(project_of(ctx))
+    project = project_of(ctx)
+    with output.bootstrap_progress(project) as progress:
+        report = ensure_schema(project, progress)
     data = {"applied": report.applied, "recovered": report.recovered}
     emit(data, as_json, lambda: formatting.migrate_text(data))
 

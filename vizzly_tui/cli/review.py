@@ -31,7 +31,9 @@ def status(ctx: click.Context, as_json: bool) -> None:
     stale = discard_stale_server_json(project)
     if stale:
         note(stale)
-    with open_store(project, write=False) as store:
+    with output.bootstrap_progress(project) as started:
+        store = open_store(project, write=False, progress=started)
+    with store:
         for notice in store.notices:
             note(notice)
         data = queries.status_data(queries.current_build() if store.exists else None)
@@ -49,7 +51,10 @@ def _review_command(
     """Run a review action; with `progress` (its label) a bar on a terminal follows it."""
     from vizzly_tui.store.store import open_store
 
-    with open_store(project_of(ctx), write=True) as store:
+    project = project_of(ctx)
+    with output.bootstrap_progress(project) as started:
+        store = open_store(project, write=True, progress=started)
+    with store:
         for notice in store.notices:
             note(notice)
         with output.progress_bar(progress or "", enabled=bool(progress) and not as_json) as bar:

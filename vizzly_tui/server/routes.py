@@ -15,6 +15,7 @@ import re
 import stat
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -22,7 +23,14 @@ from aiohttp import web
 from vizzly_tui import capture as capture_module
 from vizzly_tui import review
 from vizzly_tui.capture import LOCAL_BASELINE_HEADER, capture
-from vizzly_tui.errors import CorruptDatabase, NotFound, VizzlyError
+from vizzly_tui.errors import (
+    CorruptDatabase,
+    DiskFull,
+    NotFound,
+    VizzlyError,
+    disk_full_message,
+    is_disk_full,
+)
 from vizzly_tui.identity import InvalidName
 from vizzly_tui.server import inputs
 from vizzly_tui.server.security import json_error, read_json
@@ -114,6 +122,8 @@ def _error_statuses() -> tuple[tuple[type[Exception], int], ...]:
     from vizzly_tui.cloud.plan import CloudError
 
     return (
+        # 507 Insufficient Storage: not our fault, and the client may retry once space is freed.
+        (DiskFull, 507),
         (NotFound, 404),
         (review.StaleComparison, 409),  # the screenshot changed since it was compared
         (CorruptDatabase, 503),  # a damaged state.db: the writer no longer writes to it
@@ -128,11 +138,23 @@ def error_status(exc: Exception) -> int:
     return next((status for kind, status in _error_statuses() if isinstance(exc, kind)), 500)
 
 
-def error_response(exc: Exception, *, failed: str | None = None) -> web.Response:
+def error_response(
+    exc: Exception,
+    *,
+    failed: str | None = None,
+    folder: Path | None = None,
+    lost: str = "nothing was changed",
+    **extra: Any,
+) -> web.Response:
     """`{"error": message}` with the status of `error_status`. `failed`: the message of a 500
-    on routes where upstream sends a fixed one (`Failed to accept baseline`) or a prefix."""
+    on routes where upstream sends a fixed one (`Failed to accept baseline`) or a prefix.
+    An error that a full disk under `folder` explains (SQLite says "disk I/O error") is a 507
+    that says so, with `lost`: what the request did not do."""
+    if not isinstance(exc, DiskFull) and is_disk_full(exc, folder):
+        return json_error(507, disk_full_message(folder or ".vizzly/", lost), **extra)
     status = error_status(exc)
-    return json_error(status, failed if status == 500 and failed is not None else str(exc))
+    message = failed if status == 500 and failed is not None else str(exc)
+    return json_error(status, message, **extra)
 
 
 # --- SDK routes ---------------------------------------------------------------------------
@@ -222,7 +244,12 @@ async def screenshot(request: web.Request) -> web.Response:
             return web.json_response(
                 {"error": f"Invalid image: {_readable(str(exc))}", "tddMode": True}, status=400
             )
-        return error_response(exc, failed=f"Failed to process screenshot: {exc}")
+        return error_response(
+            exc,
+            failed=f"Failed to process screenshot: {exc}",
+            folder=state.store.project.vizzly_dir,
+            lost="the screenshot was not recorded",
+        )
     status, payload = _screenshot_body(state, result, req.name)
     if state.on_screenshot is not None:
         state.on_screenshot(result.record)

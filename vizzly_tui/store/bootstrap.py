@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -23,11 +24,14 @@ from filelock import FileLock, Timeout
 
 from vizzly_tui.errors import (
     CorruptDatabase,
+    DiskFull,
     ForeignDatabase,
     NewerDatabase,
     NotADatabase,
     ReadOnlyStore,
     StoreError,
+    disk_full_message,
+    is_disk_full,
 )
 from vizzly_tui.project import Project
 
@@ -220,8 +224,14 @@ def _open_migration_connection(path: Path) -> pw.SqliteDatabase:
     )
 
 
-def ensure_schema(project: Project) -> BootstrapReport:
-    """Create or migrate the database and recover interrupted decisions. Safe to race."""
+Progress = Callable[[int, int], None]
+
+
+def ensure_schema(project: Project, progress: Progress | None = None) -> BootstrapReport:
+    """Create or migrate the database and recover interrupted decisions. Safe to race.
+
+    `progress(done, total)` follows the long step of a first start in a large Vizzly CLI
+    project (keeping the imported images); it is not called otherwise."""
     path = project.db_path
     check_project_db(path)
     if location_is_read_only(project):
@@ -231,12 +241,16 @@ def ensure_schema(project: Project) -> BootstrapReport:
     report = BootstrapReport(created=not path.exists())
     try:
         with FileLock(str(project.lock_path), timeout=LOCK_TIMEOUT_S):
-            _ensure_schema_locked(project, report)
+            _ensure_schema_locked(project, report, progress)
     except Timeout as exc:
         raise StoreError(
             f"another vizzly-tui process has held {project.lock_path} for {LOCK_TIMEOUT_S} s; "
             "is one stuck migrating?"
         ) from exc
+    except OSError as exc:  # the lock file, a folder, or an image kept in objects/
+        if is_disk_full(exc, project.vizzly_dir):
+            raise _disk_full(project) from exc
+        raise
     return report
 
 
@@ -248,7 +262,19 @@ def build_schema(project: Project) -> BootstrapReport:
     return report
 
 
-def _ensure_schema_locked(project: Project, report: BootstrapReport) -> None:
+def _disk_full(project: Project) -> DiskFull:
+    # Every step above is a transaction or a temp-name-then-rename: a failed one left the
+    # database as it was (or not yet created) and no file half-written.
+    return DiskFull(
+        disk_full_message(
+            project.vizzly_dir, "state.db could not be opened or updated; nothing was changed"
+        )
+    )
+
+
+def _ensure_schema_locked(
+    project: Project, report: BootstrapReport, progress: Progress | None = None
+) -> None:
     path = project.db_path
     check_project_db(path)  # again: another process may have created it while we waited
     project.ensure_dirs()
@@ -285,14 +311,14 @@ def _ensure_schema_locked(project: Project, report: BootstrapReport) -> None:
                     f"{path}: migration left {len(violations)} foreign-key violations "
                     f"(first: {violations[0]}). Restore a backup or move the file aside."
                 )
-        from vizzly_tui.store.import_images import keep_imported_images
+        from vizzly_tui.store import import_images
 
-        # After 001 imported the JSON files (it records no image hashes): current/ and
-        # baselines/ hold the imported build's images until the next run. At every start,
-        # not only right after 001: a crash may have stopped it, and then the import's
-        # baseline versions point at objects never kept (its query finds nothing to do once
-        # done, and skips an import a run came after).
-        keep_imported_images(db, project)
+        # Right after 001 imported the JSON files (it records no image hashes): current/
+        # and baselines/ hold the imported build's images only until the next run. Or at
+        # the next start, when a crash cut the first one short after 001 committed.
+        imported_now = any(str(name).startswith("001_") for name in report.applied or ())
+        if imported_now or import_images.pending(db):
+            import_images.keep_imported_images(db, project, progress)
         if db.execute_sql("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
             db.execute_sql(f"PRAGMA application_id = {APPLICATION_ID}")
         from vizzly_tui.store.recovery import recover
@@ -303,6 +329,8 @@ def _ensure_schema_locked(project: Project, report: BootstrapReport) -> None:
         raise CorruptDatabase(damaged_message(path, "its schema text is not readable")) from exc
     except (pw.DatabaseError, sqlite3.DatabaseError) as exc:
         message = str(exc)
+        if is_disk_full(exc, project.vizzly_dir):
+            raise _disk_full(project) from exc
         if is_damage(exc):
             raise CorruptDatabase(damaged_message(path, message)) from exc
         if "readonly" in message or "read-only" in message:

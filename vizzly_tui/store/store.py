@@ -82,8 +82,11 @@ class Store:
         self.close()
 
 
-def open_store(project: Project, *, write: bool = True) -> Store:
-    """Open the project's store. `write=False` opens readers only (no writer thread)."""
+def open_store(
+    project: Project, *, write: bool = True, progress: bootstrap.Progress | None = None
+) -> Store:
+    """Open the project's store. `write=False` opens readers only (no writer thread).
+    `progress(done, total)`: the first start's long step in a large Vizzly CLI project."""
     path = project.db_path
     bootstrap.check_project_db(path)
     if bootstrap.location_is_read_only(project):
@@ -91,7 +94,7 @@ def open_store(project: Project, *, write: bool = True) -> Store:
     if not write and not path.exists() and not project.legacy_files():
         # A reader creates nothing: with no state and no legacy files there is nothing to show.
         return Store(project, None, read_only=True)
-    report = bootstrap.ensure_schema(project)
+    report = bootstrap.ensure_schema(project, progress)
     db = open_database(path)
     store = Store(project, db, bootstrap_report=report, notices=list(report.notices))
     if write:

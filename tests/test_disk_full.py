@@ -66,7 +66,7 @@ def test_a_repair_that_fails_puts_the_old_database_back(tmp_path, monkeypatch):
     def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(repair_module, "_baselines_from_files", no_space)
+    monkeypatch.setattr(repair_module, "baselines_from_files", no_space)
     with pytest.raises(OSError):
         repair_module.repair(project)
     assert project.db_path.read_bytes() == before

@@ -271,7 +271,9 @@ def test_a_repair_that_fails_part_way_changes_nothing(tmp_path):
     before = digest(project.db_path)
     child = _paused_repair(tmp_path, project.root, "fail")
     _, err = child.communicate(timeout=60)
-    assert child.returncode == 3 and "no space left" in err.lower() and "left exactly as it was" in err
+    assert (
+        child.returncode == 3 and "no space left" in err.lower() and "left exactly as it was" in err
+    )
     assert digest(project.db_path) == before and not aside(project)
     assert not [p for p in project.vizzly_dir.iterdir() if "repair" in p.name]  # no half file
 

@@ -137,6 +137,12 @@ def test_serve_answers_503_for_writes_and_keeps_serving_health(tmp_path, change)
             error = json.loads(answer)["error"]
             assert "deleted or replaced while vizzly-tui was running" in error, error
             assert server.healthy()
+        # Many at once, so every reader thread answers one, even one that never opened the
+        # (now gone) file: the server is alive, /health says so.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(8) as pool:
+            assert all(pool.map(lambda _: server.healthy(), range(24)))
         assert {
             k: v for k, v in tree(root / ".vizzly").items() if not k.startswith("state.db")
         } == files

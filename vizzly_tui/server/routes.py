@@ -285,7 +285,13 @@ def _health_data(state: ServerState) -> tuple[dict[str, Any] | None, dict[str, A
 
 async def health(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
-    baseline, stats = await state.read(_health_data, state)
+    problem = None
+    try:
+        baseline, stats = await state.read(_health_data, state)
+    except Exception as exc:
+        # The process is alive and answering: /health says so, with what it cannot read (a
+        # state.db deleted under it, damage). Scripts and `serve --status` poll this route.
+        baseline, stats, problem = None, None, str(exc) or type(exc).__name__
     return web.json_response(
         {
             "status": "ok",
@@ -297,6 +303,7 @@ async def health(request: web.Request) -> web.Response:
             # Not upstream's: lets `stop`/`serve --status` tell this server from a process
             # that took over its pid or port after a kill -9.
             "pid": os.getpid(),
+            **({"problem": problem} if problem else {}),
         }
     )
 

@@ -31,6 +31,9 @@ NAMES = [f"page-{i}" for i in range(6)]
 PALETTE = [png((c, 90, 200 - c)) for c in (0, 60, 120)]
 
 
+ANSWERS: list[str] = []  # bodies of the answers that were not 200, for the failure message
+
+
 def _send(url: str, stop: float, seed: int, results: list[int]) -> None:
     rng = random.Random(seed)
     while time.monotonic() < stop:
@@ -45,6 +48,8 @@ def _send(url: str, stop: float, seed: int, results: list[int]) -> None:
                 results.append(response.status)
         except urllib.error.HTTPError as exc:
             results.append(exc.code)
+            if exc.code != 200:
+                ANSWERS.append(exc.read().decode(errors="replace"))
 
 
 def _review_loop(root, stop: float, seed: int, runs: list[tuple[str, int, str]]) -> None:
@@ -100,7 +105,7 @@ def test_clients_and_review_commands_together_leave_every_comparison_whole(tmp_p
     assert server.returncode == 0, server_err
 
     # Every screenshot was recorded; no lock error, no 500.
-    assert statuses and set(statuses) == {200}, sorted(set(statuses))
+    assert statuses and set(statuses) == {200}, (sorted(set(statuses)), ANSWERS, server_err)
     # Every review command either did its job, had nothing to do, or said what it skipped.
     assert len(statuses) > 50 and len(runs) > 6, (len(statuses), len(runs))
     for command, code, err in runs:

@@ -45,8 +45,8 @@ def while_open(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     def guarded(self: ReviewApp, message: Any) -> Any:
-        if not self.screen_stack:
-            return None
+        if not self.is_running or not self.screen_stack:
+            return None  # shutting down: its panes are being (or were) removed
         return handler(self, message)
 
     return guarded  # type: ignore[return-value]

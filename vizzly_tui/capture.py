@@ -22,7 +22,7 @@ from filelock import Timeout
 
 from vizzly_tui import identity
 from vizzly_tui.config import DEFAULTS
-from vizzly_tui.errors import StoreError
+from vizzly_tui.errors import ProjectBusy
 from vizzly_tui.statuses import BuildStatus, ComparisonStatus, DecisionState
 from vizzly_tui.store import decisions, files
 from vizzly_tui.store.decisions import FileChange, now_ms
@@ -399,7 +399,7 @@ def _record(
     try:
         lock.acquire()
     except Timeout as exc:
-        raise StoreError(
+        raise ProjectBusy(
             f"another vizzly-tui process held {project.lock_path} for the "
             f"{CAPTURE_LOCK_TIMEOUT_S:g} s this screenshot could wait (a suspended command?); "
             "the screenshot was not recorded"

@@ -32,6 +32,11 @@ class NotADatabase(StoreError):
     """state.db is not an SQLite file (or is damaged beyond opening)."""
 
 
+class ProjectBusy(StoreError):
+    """Another process held the project lock longer than this request could wait: nothing was
+    done, and trying again later may work (HTTP 503, not a fault of ours)."""
+
+
 class CorruptDatabase(StoreError):
     """state.db is SQLite but fails its integrity check."""
 

@@ -14,6 +14,7 @@ from vizzly_tui.errors import (
     FilesError,
     NotFound,
     PartlyApplied,
+    ProjectBusy,
     UsageError,
 )
 from vizzly_tui.store import decisions
@@ -45,6 +46,7 @@ async def _changed_pair(client) -> str:
         (NotFound("Comparison not found: x"), 404),
         (review.StaleComparison("page: .vizzly/current/page.png changed since"), 409),
         (CorruptDatabase("state.db is damaged"), 503),
+        (ProjectBusy("another vizzly-tui process held the lock"), 503),
         (PartlyApplied("accept stopped part-way: left applied: page"), 500),
         (FilesError("cannot write in .vizzly/baselines/ (No space left on device)"), 500),
         (UsageError("cannot undo: why"), 500),
@@ -128,6 +130,7 @@ async def test_screenshot_errors_use_the_table_with_upstreams_500_wording(server
 
     for error, status, body in [
         (CorruptDatabase("state.db is damaged"), 503, "state.db is damaged"),
+        (ProjectBusy("held the lock; not recorded"), 503, "held the lock; not recorded"),
         (RuntimeError("boom"), 500, "Failed to process screenshot: boom"),
     ]:
 

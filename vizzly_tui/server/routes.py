@@ -27,6 +27,7 @@ from vizzly_tui.errors import (
     CorruptDatabase,
     DiskFull,
     NotFound,
+    ProjectBusy,
     VizzlyError,
     disk_full_message,
     is_disk_full,
@@ -127,6 +128,7 @@ def _error_statuses() -> tuple[tuple[type[Exception], int], ...]:
         (NotFound, 404),
         (review.StaleComparison, 409),  # the screenshot changed since it was compared
         (CorruptDatabase, 503),  # a damaged state.db: the writer no longer writes to it
+        (ProjectBusy, 503),  # another process held the lock too long: retry later
         (CloudAuthError, 401),
         (CloudError, 502),  # the cloud refused or sent something unusable
         (VizzlyError, 500),  # e.g. stopped part-way: the message says what stayed applied

@@ -258,7 +258,8 @@ def _health_data(state: ServerState) -> tuple[dict[str, Any] | None, dict[str, A
 
 async def health(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
-    baseline, stats = await state.read(_health_data, state)
+    # Not refused when state.db moved: `stop` and `serve --status` must still find us.
+    baseline, stats = await state.read(_health_data, state, current=False)
     return web.json_response(
         {
             "status": "ok",
@@ -281,6 +282,8 @@ async def report_data(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
     try:
         snapshot = await state.read(report_snapshot, state)
+    except VizzlyError as exc:  # a known cause (the database moved) is said, not hidden
+        return error_response(exc)
     except Exception:
         return json_error(500, "Failed to read report data")
     return web.json_response(snapshot)

@@ -124,8 +124,14 @@ def _error_statuses() -> tuple[tuple[type[Exception], int], ...]:
 
 
 def error_status(exc: Exception) -> int:
-    """The HTTP status for `exc`: its row of the table, 500 for anything else."""
-    return next((status for kind, status in _error_statuses() if isinstance(exc, kind)), 500)
+    """The HTTP status for `exc`: its row of the table, 503 for damage SQLite reported to a
+    reader (the writer turns what it meets into CorruptDatabase), 500 for anything else."""
+    from vizzly_tui.store.bootstrap import is_damage
+
+    found = next((status for kind, status in _error_statuses() if isinstance(exc, kind)), None)
+    if found is not None:
+        return found
+    return 503 if is_damage(exc) else 500
 
 
 def error_response(exc: Exception, *, failed: str | None = None) -> web.Response:

@@ -201,7 +201,6 @@ class Writer:
     def _fold_now(self) -> None:
         if self._folded or self._wal_files is None:
             return
-        self._folded = True
         # Only while no other process has started a WAL of its own beside the database:
         # folding ours under theirs would mix two histories of the same pages.
         now = _sidecars(self.db.path)
@@ -211,9 +210,12 @@ class Writer:
             )
             return
         try:
-            self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
         except Exception as exc:
             log.error("could not fold the deleted WAL into %s: %s", self.db.path, exc)
+            return
+        # Not done while a reader of this process held it back: the writer's stop tries again.
+        self._folded = not busy
 
     def _moved(self) -> bool:
         """The path no longer names the file the connection has open."""

@@ -20,6 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
+from vizzly_tui.errors import VizzlyError
 from vizzly_tui.store.watch import DataVersionWatcher
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,8 @@ class EventHub:
             try:
                 if self._watcher.changed():
                     await self.refresh()
+            except VizzlyError as exc:  # a known cause (state.db moved): its one line
+                log.error("live updates: %s", exc)
             except Exception:  # a bad poll must not end live updates for everyone
                 log.exception("SSE refresh failed")
             if time.monotonic() - last_beat >= HEARTBEAT_S:
@@ -164,7 +167,10 @@ class EventHub:
         # A commit since the last poll must not reach this client first as an "update" of a
         # reportData that already predates it: catch up before sending the starting point.
         if self._watcher.changed():
-            await self.refresh()
+            try:
+                await self.refresh()
+            except VizzlyError as exc:  # the client starts from the last snapshot instead
+                log.error("live updates: %s", exc)
         client = _Client(request.transport)
         self._clients.add(client)
         try:

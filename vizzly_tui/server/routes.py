@@ -22,7 +22,7 @@ from aiohttp import web
 from vizzly_tui import capture as capture_module
 from vizzly_tui import review
 from vizzly_tui.capture import LOCAL_BASELINE_HEADER, capture
-from vizzly_tui.errors import CorruptDatabase, NotFound, VizzlyError
+from vizzly_tui.errors import CorruptDatabase, DatabaseMoved, NotFound, VizzlyError
 from vizzly_tui.identity import InvalidName
 from vizzly_tui.server import inputs
 from vizzly_tui.server.security import json_error, read_json
@@ -265,7 +265,16 @@ def _health_data(state: ServerState) -> tuple[dict[str, Any] | None, dict[str, A
 async def health(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
     # Not refused when state.db moved: `stop` and `serve --status` must still find us.
-    baseline, stats = await state.read(_health_data, state, current=False)
+    try:
+        baseline, stats = await state.read(_health_data, state, current=False)
+    except Exception:
+        # A read thread that never opened the deleted file cannot open it now: still up.
+        try:
+            await state.read(state.store.ensure_current, current=False)
+        except DatabaseMoved:
+            baseline, stats = None, None
+        else:
+            raise
     return web.json_response(
         {
             "status": "ok",

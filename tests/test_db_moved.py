@@ -148,7 +148,7 @@ def test_serve_answers_503_for_writes_and_keeps_serving_health(tmp_path, change)
         } == files
     finally:
         err = server.stop()
-    assert "Traceback" not in err
+    assert "Traceback" not in err, err
 
 
 def test_a_database_deleted_during_a_batch_stops_it_at_the_next_decision(tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from vizzly_tui.errors import (
 from vizzly_tui.project import ProjectNotFound
 
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it (128 + SIGINT)
+EXIT_BROKEN_PIPE = 141  # the reader of stdout went away, as shells report it (128 + SIGPIPE)
 
 
 class VizzlyGroup(click.Group):
@@ -39,6 +42,12 @@ class VizzlyGroup(click.Group):
                 err=True,
             )
             ctx.exit(EXIT_INTERRUPTED)
+        except BrokenPipeError:
+            # `vizzly-tui log | head -1`: the reader has what it wanted. No message (stderr
+            # may be that pipe too), and stdout pointed at /dev/null so the flush at exit
+            # does not fail a second time with "Exception ignored".
+            _silence_stdout()
+            ctx.exit(EXIT_BROKEN_PIPE)
         except Exception as exc:
             debug = bool(ctx.obj and ctx.obj.get("debug"))
             if debug:
@@ -46,6 +55,16 @@ class VizzlyGroup(click.Group):
             code, message = describe(exc)
             click.echo(f"error: {formatting.printable(message, lines=True)}", err=True)
             ctx.exit(code)
+
+
+def _silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (embedded): nothing to flush into a pipe
+        pass
+    finally:
+        os.close(devnull)
 
 
 def describe(exc: Exception) -> tuple[int, str]:

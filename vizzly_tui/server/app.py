@@ -60,10 +60,22 @@ class ServerState:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.pool, lambda: fn(*args, **kwargs))
 
-    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a read-only query off the event loop, never queued behind `run`'s work."""
+    async def read(
+        self, fn: Callable[..., T], *args: Any, current: bool = True, **kwargs: Any
+    ) -> T:
+        """Run a read-only query off the event loop, never queued behind `run`'s work.
+
+        With `current` (all but /health), raises DatabaseMoved when state.db was deleted or
+        replaced: the read connections would answer from the old file for as long as the
+        server runs."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.read_pool, lambda: fn(*args, **kwargs))
+
+        def task() -> T:
+            if current:
+                self.store.ensure_current()
+            return fn(*args, **kwargs)
+
+        return await loop.run_in_executor(self.read_pool, task)
 
 
 def make_app(state: ServerState) -> web.Application:

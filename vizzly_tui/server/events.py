@@ -20,11 +20,17 @@ from typing import Any
 
 from aiohttp import web
 
+from vizzly_tui.errors import VizzlyError
 from vizzly_tui.store.watch import DataVersionWatcher
 
 log = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.25
 HEARTBEAT_S = 30.0
+# What one client may leave unread before it is dropped. Frames are shared between clients,
+# but a client that never reads (a stopped debugger, a suspended laptop's browser tab) would
+# hold every frame since it stopped: the server's memory would grow with each commit. Dropped,
+# its EventSource reconnects when it wakes and starts again from a fresh reportData.
+MAX_BACKLOG_BYTES = 16 * 1024 * 1024
 
 Snapshot = dict[str, Any] | None
 
@@ -55,6 +61,25 @@ def diff_frames(old: Snapshot, new: Snapshot) -> list[bytes]:
     return frames
 
 
+class _Client:
+    """One SSE connection: its frames not yet written and how many bytes they hold."""
+
+    def __init__(self, transport: asyncio.BaseTransport | None) -> None:
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.backlog = 0
+        self._transport = transport
+
+    def put(self, item: bytes) -> None:
+        self.queue.put_nowait(item)
+        self.backlog += len(item)
+
+    def drop(self) -> None:
+        """Close the connection: the handler, waiting to write, ends on the lost connection."""
+        self.queue.put_nowait(None)
+        if self._transport is not None:
+            self._transport.close()
+
+
 class EventHub:
     """One poll loop for all SSE clients of this server."""
 
@@ -68,7 +93,7 @@ class EventHub:
         self._watcher = watcher
         self._snapshot = snapshot
         self._interval = interval
-        self._clients: set[asyncio.Queue[bytes | None]] = set()
+        self._clients: set[_Client] = set()
         self._last: Snapshot = None
         self._task: asyncio.Task[None] | None = None
         # The poll loop and a connecting client may both refresh; one at a time, or a slower
@@ -89,8 +114,8 @@ class EventHub:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        for queue in list(self._clients):
-            queue.put_nowait(None)
+        for client in list(self._clients):
+            client.queue.put_nowait(None)
         self._watcher.close()
 
     async def _poll(self) -> None:
@@ -100,6 +125,8 @@ class EventHub:
             try:
                 if self._watcher.changed():
                     await self.refresh()
+            except VizzlyError as exc:  # a known cause (state.db moved): its one line
+                log.error("live updates: %s", exc)
             except Exception:  # a bad poll must not end live updates for everyone
                 log.exception("SSE refresh failed")
             if time.monotonic() - last_beat >= HEARTBEAT_S:
@@ -116,9 +143,16 @@ class EventHub:
                 self._broadcast(frames)
 
     def _broadcast(self, frames: list[bytes]) -> None:
-        for queue in self._clients:
+        for client in list(self._clients):
+            # Checked before adding: a client that has read everything always takes the next
+            # broadcast, however large (a reportData of a big project, a batch of 5000).
+            if client.backlog > MAX_BACKLOG_BYTES:
+                log.warning("SSE client dropped: %d bytes unread", client.backlog)
+                self._clients.discard(client)
+                client.drop()
+                continue
             for item in frames:
-                queue.put_nowait(item)
+                client.put(item)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(
@@ -133,19 +167,23 @@ class EventHub:
         # A commit since the last poll must not reach this client first as an "update" of a
         # reportData that already predates it: catch up before sending the starting point.
         if self._watcher.changed():
-            await self.refresh()
-        queue: asyncio.Queue[bytes | None] = asyncio.Queue()
-        self._clients.add(queue)
+            try:
+                await self.refresh()
+            except VizzlyError as exc:  # the client starts from the last snapshot instead
+                log.error("live updates: %s", exc)
+        client = _Client(request.transport)
+        self._clients.add(client)
         try:
             if self._last is not None:
                 await response.write(frame("reportData", self._last))
             while True:
-                item = await queue.get()
+                item = await client.queue.get()
                 if item is None:
                     break
                 await response.write(item)
+                client.backlog -= len(item)
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:
-            self._clients.discard(queue)
+            self._clients.discard(client)
         return response

@@ -136,8 +136,14 @@ def _error_statuses() -> tuple[tuple[type[Exception], int], ...]:
 
 
 def error_status(exc: Exception) -> int:
-    """The HTTP status for `exc`: its row of the table, 500 for anything else."""
-    return next((status for kind, status in _error_statuses() if isinstance(exc, kind)), 500)
+    """The HTTP status for `exc`: its row of the table, 503 for damage SQLite reported to a
+    reader (the writer turns what it meets into CorruptDatabase), 500 for anything else."""
+    from vizzly_tui.store.bootstrap import is_damage
+
+    found = next((status for kind, status in _error_statuses() if isinstance(exc, kind)), None)
+    if found is not None:
+        return found
+    return 503 if is_damage(exc) else 500
 
 
 def error_response(
@@ -289,7 +295,8 @@ async def health(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
     problem = None
     try:
-        baseline, stats = await state.read(_health_data, state)
+        # Not refused when state.db moved: `stop` and `serve --status` must still find us.
+        baseline, stats = await state.read(_health_data, state, current=False)
     except Exception as exc:
         # The process is alive and answering: /health says so, with what it cannot read (a
         # state.db deleted under it, damage). Scripts and `serve --status` poll this route.
@@ -317,6 +324,8 @@ async def report_data(request: web.Request) -> web.Response:
     state: ServerState = request.app[STATE]
     try:
         snapshot = await state.read(report_snapshot, state)
+    except VizzlyError as exc:  # a known cause (the database moved) is said, not hidden
+        return error_response(exc)
     except Exception:
         return json_error(500, "Failed to read report data")
     return web.json_response(snapshot)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import peewee as pw
 
-from vizzly_tui.errors import CorruptDatabase, ReadOnlyStore, StoreError
+from vizzly_tui.errors import CorruptDatabase, DatabaseMoved, ReadOnlyStore, StoreError
 from vizzly_tui.project import Project
 from vizzly_tui.store import bootstrap
 from vizzly_tui.store.db import SplitDatabase, open_database
@@ -56,6 +56,19 @@ class Store:
         """Raise now what a write would raise (read-only, damaged, the database deleted or
         replaced): for work that writes files before its command (a capture's diff image)."""
         self._require_writer().check()
+
+    def ensure_current(self) -> None:
+        """Raise DatabaseMoved when state.db was deleted or replaced since it was opened: open
+        read connections still read the old file, which no one else sees any more. A file
+        damaged in place is not refused here: reads answer what they still can."""
+        if self.writer is None:
+            return
+        try:
+            self.writer.check()
+        except DatabaseMoved:
+            raise
+        except CorruptDatabase:
+            pass
 
     def _require_writer(self) -> Writer:
         if self.writer is None:

@@ -65,6 +65,22 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return (st.st_dev, st.st_ino)
 
 
+def _sidecars(path: Path) -> tuple[tuple[int, int] | None, tuple[int, int] | None]:
+    """The identities of state.db-wal and state.db-shm (None for one that is absent)."""
+    return (
+        _identity(path.with_name(path.name + "-wal")),
+        _identity(path.with_name(path.name + "-shm")),
+    )
+
+
+def wal_deleted_message(path: Path) -> str:
+    return (
+        f"{path.name}-wal or {path.name}-shm beside {path} was deleted while vizzly-tui was "
+        "running: what was already recorded was put back into the database, and nothing more "
+        "is written until vizzly-tui is restarted (never delete these files while it runs)"
+    )
+
+
 def moved_message(path: Path) -> str:
     return (
         f"the database {path} was deleted or replaced while vizzly-tui was running, so "
@@ -90,6 +106,11 @@ class Writer:
         # file that was deleted or replaced (its WAL still by name), so the database and the
         # image files would part ways: checked before each command (one stat, ~1 µs).
         self._opened: tuple[int, int] | None = None
+        # The same for the -wal and -shm files, once they exist. Deleted under an open
+        # connection, SQLite keeps committing to the unlinked WAL, which other processes never
+        # see, while they start a new one: two WALs for one database lose writes or damage it.
+        self._wal_files: tuple[tuple[int, int] | None, tuple[int, int] | None] | None = None
+        self._folded = False
         self._check_lock = threading.Lock()
 
     def start(self) -> Writer:
@@ -136,13 +157,65 @@ class Writer:
         """Raise what a command would meet now: the file damaged, deleted or replaced. Any
         thread may call it, for work that writes files before its command does."""
         # Not self._lock: submit() may hold it while blocked on a full queue.
+        wal_deleted = False
         with self._check_lock:
             if self.damaged is None and self._moved():
                 self.damaged = moved_message(self.db.path)
                 self._refusal = DatabaseMoved
                 log.error(self.damaged)
-            if self.damaged is not None:
-                raise self._refusal(self.damaged)
+            elif self.damaged is None and self._wal_moved():
+                self.damaged = wal_deleted_message(self.db.path)
+                self._refusal = DatabaseMoved
+                log.error(self.damaged)
+                wal_deleted = True
+            damaged, refusal = self.damaged, self._refusal
+        if wal_deleted:
+            self._fold()
+        if damaged is not None:
+            raise refusal(damaged)
+
+    def _wal_moved(self) -> bool:
+        if self._wal_files is None:
+            return False
+        return _sidecars(self.db.path) != self._wal_files
+
+    def _damaged_in_place(self) -> bool:
+        """SQLite found the file itself damaged (not moved): nothing may be written to it."""
+        return self.damaged is not None and self._refusal is not DatabaseMoved
+
+    def _fold(self) -> None:
+        """Fold the deleted WAL into state.db, on the writer's connection (the only one that
+        still reads it): from this thread when it is the writer's, else queued and waited
+        for, so the caller's refusal comes after what was committed is back in the file."""
+        if threading.get_ident() == self._thread.ident:
+            self._fold_now()
+            return
+        done: Future[None] = Future()
+        with self._lock:
+            if self._stopping or not self._thread.is_alive():
+                return  # the writer's stop folds it (see _run's end)
+            self._queue.put((done, self._fold_now, (), {}, False))
+        with contextlib.suppress(Exception):
+            done.result(timeout=60)
+
+    def _fold_now(self) -> None:
+        if self._folded or self._wal_files is None:
+            return
+        # Only while no other process has started a WAL of its own beside the database:
+        # folding ours under theirs would mix two histories of the same pages.
+        now = _sidecars(self.db.path)
+        if any(n is not None and n != o for n, o in zip(now, self._wal_files, strict=True)):
+            log.error(
+                "%s: another process started a new WAL; the deleted one is not folded", self.db.path
+            )
+            return
+        try:
+            busy = self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except Exception as exc:
+            log.error("could not fold the deleted WAL into %s: %s", self.db.path, exc)
+            return
+        # Not done while a reader of this process held it back: the writer's stop tries again.
+        self._folded = not busy
 
     def _moved(self) -> bool:
         """The path no longer names the file the connection has open."""
@@ -175,6 +248,10 @@ class Writer:
                 future, fn, args, kwargs, transaction = item
                 if not future.set_running_or_notify_cancel():
                     continue
+                if fn == self._fold_now:
+                    fn()
+                    future.set_result(None)
+                    continue
                 try:
                     self.check()
                 except CorruptDatabase as refused:
@@ -196,6 +273,10 @@ class Writer:
                     future.set_exception(exc)
                 else:
                     future.set_result(result)
+                if self._wal_files is None:
+                    found = _sidecars(self.db.path)
+                    if None not in found:
+                        self._wal_files = found
         finally:
             with self._lock:
                 self._stopping = True
@@ -203,8 +284,10 @@ class Writer:
             try:
                 # Fold the WAL back into the database so readers on a read-only copy see it all
                 # (never into a damaged file: it stays as it was for recovery).
-                if self.damaged is None and not self._moved():
+                if self.damaged is None and not self._moved() and not self._wal_moved():
                     self.db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                elif self._wal_moved() and not self._moved() and not self._damaged_in_place():
+                    self._fold_now()
             except Exception as exc:  # another process may hold a snapshot; not an error
                 log.debug("checkpoint on writer stop skipped: %s", exc)
             # (Not for a moved file: the path names another database, or none.)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -41,6 +42,8 @@ from vizzly_tui.store.repair_files import (
 
 __all__ = ["RepairResult", "printable_name", "recover_signature", "repair", "salvage"]
 
+# Where salvage rolls a copy back (removed after; a killed repair's by the next one).
+SALVAGE_PREFIX = files.TEMP_PREFIX + "salvage-"
 # Copy order: parents before children, so foreign keys hold as rows go in.
 TABLES = (
     "build",
@@ -105,14 +108,13 @@ def _rolled_back(path: Path) -> Iterator[Path]:
     of both in a temporary folder of .vizzly/ on which SQLite has rolled that write back: a
     read-only connection cannot, and fails with "attempt to write a readonly database". The
     original stays byte for byte as it was, for the copy kept aside."""
-    import shutil
     import tempfile
 
     journal = path.with_name(path.name + "-journal")
     if not (journal.is_file() and journal.stat().st_size):
         yield path
         return
-    folder = Path(tempfile.mkdtemp(prefix=files.TEMP_PREFIX + "salvage-", dir=path.parent))
+    folder = Path(tempfile.mkdtemp(prefix=SALVAGE_PREFIX, dir=path.parent))
     try:
         copy = folder / path.name
         try:
@@ -176,6 +178,8 @@ def repair(project: Project) -> RepairResult:
         _refuse_if_in_use(path)
         staging = path.with_name(path.name + STAGING_SUFFIX)
         _remove_database(staging)  # a copy a killed repair was building: never the original
+        for leftover in path.parent.glob(SALVAGE_PREFIX + "*"):  # a killed repair's salvage copy
+            shutil.rmtree(leftover, ignore_errors=True)
         result = RepairResult()
         rows, problems = salvage(path)
         result.unreadable = problems

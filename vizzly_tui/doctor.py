@@ -225,6 +225,8 @@ def _check_database(project: Project, report: DoctorReport) -> sqlite3.Connectio
                 "(the disk being full is not damage).",
             )
             return None
+        if _interrupted_write(exc, path, report):
+            return None
         report.add("error", "database", f"{path} is damaged ({exc}).", REPAIR)
         return None
     pending = bootstrap.pending_migrations(done)
@@ -245,6 +247,25 @@ def _check_database(project: Project, report: DoctorReport) -> sqlite3.Connectio
         conn.close()
         return None  # the row checks below expect the current schema
     return conn
+
+
+def _interrupted_write(exc: Exception, path: Path, report: DoctorReport) -> bool:
+    """SQLITE_READONLY_ROLLBACK: a process killed mid-write in rollback-journal mode (the
+    first start converting a new or repaired file to WAL) left a hot `-journal`, which only a
+    writing connection can roll back. That is SQLite's own crash recovery, not damage: a
+    `--repair` advised here would rebuild the file without reading its rows."""
+    journal = path.with_name(path.name + "-journal")
+    if getattr(exc, "sqlite_errorname", "") != "SQLITE_READONLY_ROLLBACK":
+        return False
+    report.add(
+        "warning",
+        "database",
+        f"{path} was not checked: {journal.name} holds a write that a killed or crashed "
+        "process left unfinished; the next vizzly-tui command rolls it back (SQLite's own "
+        "crash recovery: the file is not damaged).",
+        "run `vizzly-tui db migrate` (or any command), then `vizzly-tui doctor` again",
+    )
+    return True
 
 
 def _has_objects(project: Project) -> bool:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from vizzly_tui.store.db import readonly_uri
@@ -72,6 +74,29 @@ def kill_when(
         os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
     return alive
+
+
+@contextmanager
+def kept_on_failure(root: Path, label: str) -> Iterator[None]:
+    """Around one kill round's checks. A copy of the project as the kill left it is taken
+    first (the checks' next start changes it); when a check fails, both folders are kept and
+    the failure names `label` (seed, round, kill target) and both paths, so one failure in a
+    long run can be replayed. When every check passes both are removed: a long run keeps no
+    200 projects on disk."""
+    as_killed = root.with_name(root.name + "-as-killed")
+    shutil.copytree(root, as_killed, symlinks=True)
+    try:
+        yield
+    except Exception as exc:
+        raise AssertionError(
+            f"{label}: {type(exc).__name__}: {str(exc)[:4000]}\n"
+            f"  project after the checks: {root}\n"
+            f"  project as the kill left it: {as_killed} (copy it, then run "
+            "`vizzly-tui --project <copy> db migrate` and `doctor --json` to replay)\n"
+            "  pytest empties --basetemp at its next start: copy these folders out first."
+        ) from exc
+    shutil.rmtree(as_killed)
+    shutil.rmtree(root)
 
 
 def assert_settled_and_sound(root: Path) -> dict:

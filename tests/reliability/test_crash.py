@@ -22,6 +22,7 @@ from tests.reliability.helpers import (
     assert_settled_and_sound,
     cli,
     count,
+    kept_on_failure,
     kill_when,
     record,
     rounds,
@@ -70,13 +71,14 @@ def test_kill_during_accept_all_of_200(tmp_path, kills):
         proc = start(root, "accept", "--all")
         sql = "SELECT count(*) FROM decision WHERE state = 'done'"
         killed += kill_when(proc, lambda db=db, t=target, sql=sql: count(db, sql) >= t)
-        assert_settled_and_sound(root)
-        accepted, _ = _each_whole(root, names)
-        if accepted:
-            # What was accepted can still be undone, byte for byte.
-            undone = cli(root, "undo")
-            assert undone.returncode == 0, undone.stderr
-            assert _each_whole(root, names) == (0, COMPARISONS)
+        with kept_on_failure(root, f"seed {SEED}, kill {i} (after {target} accepted)"):
+            assert_settled_and_sound(root)
+            accepted, _ = _each_whole(root, names)
+            if accepted:
+                # What was accepted can still be undone, byte for byte.
+                undone = cli(root, "undo")
+                assert undone.returncode == 0, undone.stderr
+                assert _each_whole(root, names) == (0, COMPARISONS)
     ran = i + 1  # rounds() may stop early (--kill-minutes)
     assert killed >= ran // 2, f"only {killed} of {ran} runs were killed midway"
     record("accept --all (200 comparisons)", kills=killed, runs=ran)
@@ -94,8 +96,9 @@ def test_kill_during_undo_of_a_batch_of_200(tmp_path, kills):
         proc = start(root, "undo")
         sql = "SELECT count(*) FROM decision WHERE action = 'undo'"
         killed += kill_when(proc, lambda db=db, t=target, sql=sql: count(db, sql) >= t)
-        assert_settled_and_sound(root)
-        _each_whole(root, names)
+        with kept_on_failure(root, f"seed {SEED + 1}, kill {i} (after {target} undone)"):
+            assert_settled_and_sound(root)
+            _each_whole(root, names)
     ran = i + 1  # rounds() may stop early (--kill-minutes)
     assert killed >= ran // 2, f"only {killed} of {ran} runs were killed midway"
     record("undo of a 200-comparison batch", kills=killed, runs=ran)
@@ -160,11 +163,12 @@ def test_kill_during_a_burst_of_screenshots_to_serve(tmp_path, kills):
         killed += kill_when(proc, lambda a=acknowledged, t=target: len(a) >= t)
         stop.set()
         sender.join(60)
-        assert_settled_and_sound(root)
-        status = json.loads(cli(root, "status", "--json").stdout)
-        recorded = {r["name"] for r in status["comparisons"]}
-        # No acknowledged screenshot is lost: an SDK that got 200 has its comparison.
-        assert set(acknowledged) <= recorded, set(acknowledged) - recorded
+        with kept_on_failure(root, f"seed {SEED + 2}, kill {i} (after {target} screenshots)"):
+            assert_settled_and_sound(root)
+            status = json.loads(cli(root, "status", "--json").stdout)
+            recorded = {r["name"] for r in status["comparisons"]}
+            # No acknowledged screenshot is lost: an SDK that got 200 has its comparison.
+            assert set(acknowledged) <= recorded, set(acknowledged) - recorded
         sent_total += len(acknowledged)
         recorded_total += len(set(acknowledged) & recorded)
     ran = i + 1  # rounds() may stop early (--kill-minutes)
@@ -229,17 +233,18 @@ def test_kill_during_baseline_version_restores(tmp_path, kills):
         )
         sql = "SELECT count(*) FROM decision WHERE action = 'restore'"
         killed += kill_when(proc, lambda db=db, t=target, sql=sql: count(db, sql) >= t)
-        # The doctor check includes: each baseline's bytes are the sha256 its row records.
-        assert_settled_and_sound(root)
-        for path in (root / ".vizzly" / "baselines").glob("page-*.png"):
-            assert path.read_bytes() in allowed, path
-        restored = count(
-            db, "SELECT count(*) FROM decision WHERE action = 'restore' AND state = 'done'"
-        )
-        # And the restores that happened can be undone, one by one, back to the accepted bytes.
-        if restored:
-            assert cli(root, "undo").returncode == 0
+        with kept_on_failure(root, f"seed {SEED + 3}, kill {i} (after {target} restores)"):
+            # The doctor check includes: each baseline's bytes are the sha256 its row records.
             assert_settled_and_sound(root)
+            for path in (root / ".vizzly" / "baselines").glob("page-*.png"):
+                assert path.read_bytes() in allowed, path
+            restored = count(
+                db, "SELECT count(*) FROM decision WHERE action = 'restore' AND state = 'done'"
+            )
+            # The restores that happened can be undone, one by one, back to the accepted bytes.
+            if restored:
+                assert cli(root, "undo").returncode == 0
+                assert_settled_and_sound(root)
     ran = i + 1  # rounds() may stop early (--kill-minutes)
     assert killed >= ran // 2, f"only {killed} of {ran} runs were killed midway"
     record("baseline-version restore (40 baselines)", kills=killed, runs=ran)

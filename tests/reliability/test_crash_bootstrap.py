@@ -18,6 +18,7 @@ from pathlib import Path
 from tests.reliability.helpers import (
     assert_settled_and_sound,
     cli,
+    kept_on_failure,
     kill_when,
     record,
     rounds,
@@ -105,12 +106,15 @@ def test_kill_during_the_bootstrap_of_a_large_legacy_project(tmp_path, kills, lo
         target = rng.randrange(0, 3) if rng.random() < 1 / 3 else rng.randrange(3, objects + 3)
         proc = start(root, *commands[i % len(commands)])
         killed += kill_when(proc, lambda r=root, t=target: _progress(r) >= t)
-        # assert_settled_and_sound's next start finishes the bootstrap; doctor is clean.
-        assert_settled_and_sound(root)
-        assert _imported(root) == expected, f"kill {i} (target {target})"
-        after = _legacy_files(root)
-        assert {k: after.get(k) for k in legacy} == legacy, "a Vizzly CLI file changed"
-        shutil.rmtree(root)
+        label = (
+            f"seed {SEED}, kill {i} of `{' '.join(commands[i % len(commands)])}` (target {target})"
+        )
+        with kept_on_failure(root, label):
+            # assert_settled_and_sound's next start finishes the bootstrap; doctor is clean.
+            assert_settled_and_sound(root)
+            assert _imported(root) == expected
+            after = _legacy_files(root)
+            assert {k: after.get(k) for k in legacy} == legacy, "a Vizzly CLI file changed"
     ran = i + 1  # rounds() may stop early (--kill-minutes)
     assert killed >= ran // 2, f"only {killed} of {ran} runs were killed midway"
     record(f"legacy bootstrap ({screenshots} screenshots)", kills=killed, runs=ran)

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,8 @@ from vizzly_tui.store.repair_files import (
 
 __all__ = ["RepairResult", "printable_name", "recover_signature", "repair", "salvage"]
 
+# Where salvage rolls a copy back (removed after; a killed repair's by the next one).
+SALVAGE_PREFIX = files.TEMP_PREFIX + "salvage-"
 # Copy order: parents before children, so foreign keys hold as rows go in.
 TABLES = (
     "build",
@@ -94,6 +98,43 @@ def salvage(path: Path) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]
         bootstrap.check_file(path)
     except StoreError as exc:
         return rows, {"*": str(exc)}
+    with _rolled_back(path) as source:
+        return _salvage(source, rows, problems)
+
+
+@contextlib.contextmanager
+def _rolled_back(path: Path) -> Iterator[Path]:
+    """`path`, or, when a `-journal` lies beside it (a write killed in rollback mode), a copy
+    of both in a temporary folder of .vizzly/ on which SQLite has rolled that write back: a
+    read-only connection cannot, and fails with "attempt to write a readonly database". The
+    original stays byte for byte as it was, for the copy kept aside."""
+    import tempfile
+
+    journal = path.with_name(path.name + "-journal")
+    if not (journal.is_file() and journal.stat().st_size):
+        yield path
+        return
+    folder = Path(tempfile.mkdtemp(prefix=SALVAGE_PREFIX, dir=path.parent))
+    try:
+        copy = folder / path.name
+        try:
+            shutil.copyfile(path, copy)
+            shutil.copyfile(journal, folder / journal.name)
+            conn = sqlite3.connect(copy)
+            try:
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # rolls back
+            finally:
+                conn.close()
+        except (OSError, sqlite3.Error):
+            copy = path  # no room for a copy, or the journal cannot be replayed: read as is
+        yield copy
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _salvage(
+    path: Path, rows: dict[str, list[dict[str, Any]]], problems: dict[str, str]
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, str]]:
     try:
         conn = sqlite3.connect(readonly_uri(path), uri=True)
     except sqlite3.Error as exc:
@@ -137,6 +178,8 @@ def repair(project: Project) -> RepairResult:
         _refuse_if_in_use(path)
         staging = path.with_name(path.name + STAGING_SUFFIX)
         _remove_database(staging)  # a copy a killed repair was building: never the original
+        for leftover in path.parent.glob(SALVAGE_PREFIX + "*"):  # a killed repair's salvage copy
+            shutil.rmtree(leftover, ignore_errors=True)
         result = RepairResult()
         rows, problems = salvage(path)
         result.unreadable = problems
@@ -162,6 +205,8 @@ class DatabaseInUse(UsageError):
     """Another process has state.db open: a new file would not be seen by it."""
 
 
+# A database file and the files SQLite pairs with it by name.
+COMPANIONS = ("", "-wal", "-shm", "-journal")
 # The new database is built here, beside state.db, then renamed over.
 STAGING_SUFFIX = ".repair-new"
 
@@ -226,10 +271,12 @@ def _build(
 
 
 def _swap(path: Path, staging: Path, result: RepairResult) -> None:
-    """Old file (with its -wal and -shm) aside under one free name, then the new one in."""
+    """Old file (with its -wal, -shm and -journal) aside under one free name, then the new
+    one in. A -journal left behind would be "rolled back" into the new file at its first
+    open, overwriting its pages with the old file's."""
     stamp = time.strftime("%Y%m%dT%H%M%S")
     base = aside_name(path, stamp)
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in COMPANIONS:
         old = path.with_name(path.name + suffix)
         if old.exists() or old.is_symlink():
             target = base.with_name(base.name + suffix)
@@ -246,14 +293,14 @@ def aside_name(path: Path, stamp: str) -> Path:
     n = 1
     while True:
         base = path.with_name(f"{path.name}.damaged-{stamp}" + (f".{n}" if n > 1 else ""))
-        names = [base.with_name(base.name + s) for s in ("", "-wal", "-shm")]
+        names = [base.with_name(base.name + s) for s in COMPANIONS]
         if not any(p.exists() or p.is_symlink() for p in names):
             return base
         n += 1
 
 
 def _remove_database(path: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
+    for suffix in COMPANIONS:
         path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 

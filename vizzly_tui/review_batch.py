@@ -119,6 +119,18 @@ def _keep(project: Project, folder: str, file_name: str) -> tuple[str, str | Non
     return relative, files.store_object(project, data)
 
 
+def _about(c: Comparison) -> dict[str, Any]:
+    """What a decision on comparison `c` records of it (decisions.begin's keywords)."""
+    return {
+        "build": c.build_id,
+        "comparison": c.id,
+        "cid": c.cid,
+        "signature": c.signature,
+        "name": c.name,
+        "status_before": c.status,
+    }
+
+
 def _run_decision(store: Store, make: Callable[[], Decision | None]) -> Decision | None:
     """Steps 1-3 of the protocol for one decision, under the project lock."""
     assert store.db is not None
